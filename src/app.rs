@@ -1,0 +1,82 @@
+//! One invocation end to end: command line → settings → plan → engine + reporter → summary →
+//! exit status. Special modes (`dl completions`) short-circuit before anything is read. This
+//! module wires stages together; each stage's logic lives in its own module.
+
+use crate::cli::{Cli, Command, FetchArgs};
+use crate::engine::{Cancel, Engine};
+use crate::exit::ExitStatus;
+use crate::input;
+use crate::plan::{Plan, PlanBuilder};
+use crate::report::{self, Reporter};
+use crate::settings::Settings;
+use crate::summary::RunSummary;
+use anyhow::Context;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+/// Runs one `dl` invocation and returns how it ended. `Err` is a fatal problem before any
+/// download started (the caller prints it and exits 2).
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::Completions(args) => {
+            let script = crate::generate::completion(args.shell);
+            ignore_broken_pipe(std::io::stdout().lock().write_all(&script))?;
+            Ok(ExitStatus::Success)
+        }
+        Command::Fetch(args) => fetch(&args),
+    }
+}
+
+fn fetch(args: &FetchArgs) -> anyhow::Result<ExitStatus> {
+    let settings = Settings::from_fetch(args, std::io::stderr().is_terminal());
+    let plan = match build_plan(&settings) {
+        Ok(plan) => plan,
+        Err(diags) => {
+            report::print_diagnostics(&diags);
+            return Ok(ExitStatus::Usage);
+        }
+    };
+    if settings.dry_run {
+        ignore_broken_pipe(report::print_plan(&plan, settings.json))?;
+        return Ok(ExitStatus::Success);
+    }
+    std::fs::create_dir_all(&plan.dir)
+        .with_context(|| format!("cannot create the download directory {}", plan.dir.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let (summary, signal) = runtime.block_on(download(plan, &settings))?;
+    let printed = if settings.json { report::print_json(&summary) } else { report::print_table(&summary) };
+    ignore_broken_pipe(printed)?;
+    Ok(ExitStatus::from_summary(&summary, signal))
+}
+
+/// Reads every source and validates every entry; all problems at once.
+fn build_plan(settings: &Settings) -> Result<Plan, Vec<crate::error::Diagnostic>> {
+    let mut builder = PlanBuilder::new(settings.plan.clone());
+    let mut diags = Vec::new();
+    input::read_sources(&settings.sources, &mut std::io::stdin(), &mut |entry| builder.push(entry), &mut diags);
+    builder.add_diagnostics(diags);
+    builder.finish()
+}
+
+async fn download(plan: Plan, settings: &Settings) -> anyhow::Result<(RunSummary, crate::exit::SignalState)> {
+    let engine = Engine::new(settings.engine.clone())?;
+    let plan = Arc::new(plan);
+    let (events, received) = tokio::sync::mpsc::unbounded_channel();
+    let cancel = Cancel::default();
+    let signals = crate::signal::listen(cancel.clone(), events.downgrade()).context("cannot listen for signals")?;
+    let reporter = Reporter::new(plan.clone(), settings.progress, settings.engine.workers);
+    let ((), summary) = tokio::join!(engine.run(plan.clone(), events, cancel), reporter.run(received));
+    Ok((summary, signals.state()))
+}
+
+/// A reader that closed stdout (`dl ... | head`) is not an error: the exit code stays the
+/// one the downloads earned.
+fn ignore_broken_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to stdout"),
+    }
+}

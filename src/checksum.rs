@@ -1,0 +1,217 @@
+//! Checksums: parsing `ALGO:HEX` from a manifest, and computing digests while streaming.
+//! sha256 is always computed (the JSON summary reports it); the manifest's algorithm is
+//! computed beside it when it is another one.
+
+use digest::Digest;
+use std::fmt;
+
+/// A supported digest algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    Sha256,
+    Sha512,
+    Sha1,
+    Md5,
+}
+
+impl Algorithm {
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Sha256 => "sha256",
+            Algorithm::Sha512 => "sha512",
+            Algorithm::Sha1 => "sha1",
+            Algorithm::Md5 => "md5",
+        }
+    }
+    fn hex_len(self) -> usize {
+        match self {
+            Algorithm::Sha256 => 64,
+            Algorithm::Sha512 => 128,
+            Algorithm::Sha1 => 40,
+            Algorithm::Md5 => 32,
+        }
+    }
+    fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "sha256" => Some(Algorithm::Sha256),
+            "sha512" => Some(Algorithm::Sha512),
+            "sha1" => Some(Algorithm::Sha1),
+            "md5" => Some(Algorithm::Md5),
+            _ => None,
+        }
+    }
+}
+
+/// An expected digest, e.g. `sha256:9f86d0…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checksum {
+    pub algorithm: Algorithm,
+    pub digest: Box<[u8]>,
+}
+
+impl Checksum {
+    /// Parses `ALGO:HEX` (algorithm name and hex digits in any case).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (name, hex_digits) = text
+            .split_once(':')
+            .ok_or_else(|| format!("checksum {text:?} must look like ALGO:HEX, e.g. sha256:9f86d0..."))?;
+        let algorithm = Algorithm::from_name(name.trim()).ok_or_else(|| {
+            format!("checksum algorithm {name:?} is not supported (use sha256, sha512, sha1 or md5)")
+        })?;
+        let hex_digits = hex_digits.trim();
+        if hex_digits.len() != algorithm.hex_len() {
+            return Err(format!(
+                "{} checksum must have {} hex digits, found {}",
+                algorithm.name(),
+                algorithm.hex_len(),
+                hex_digits.len()
+            ));
+        }
+        let digest = hex::decode(hex_digits)
+            .map_err(|_| format!("checksum {text:?} has characters that are not hex digits"))?;
+        Ok(Checksum {
+            algorithm,
+            digest: digest.into_boxed_slice(),
+        })
+    }
+}
+
+impl fmt::Display for Checksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.algorithm.name(), hex::encode(&self.digest))
+    }
+}
+
+/// Digests computed while the bytes stream past: always sha256, plus the expected algorithm.
+pub struct Hashers {
+    sha256: sha2::Sha256,
+    extra: Option<Extra>,
+}
+
+enum Extra {
+    Sha512(sha2::Sha512),
+    Sha1(sha1::Sha1),
+    Md5(md5::Md5),
+}
+
+/// The result of [`Hashers::finish`].
+pub struct Digests {
+    pub sha256: [u8; 32],
+    extra: Option<Vec<u8>>,
+}
+
+impl Hashers {
+    pub fn new(expected: Option<&Checksum>) -> Self {
+        let extra = expected.and_then(|c| match c.algorithm {
+            Algorithm::Sha256 => None,
+            Algorithm::Sha512 => Some(Extra::Sha512(sha2::Sha512::new())),
+            Algorithm::Sha1 => Some(Extra::Sha1(sha1::Sha1::new())),
+            Algorithm::Md5 => Some(Extra::Md5(md5::Md5::new())),
+        });
+        Hashers {
+            sha256: sha2::Sha256::new(),
+            extra,
+        }
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.sha256.update(bytes);
+        match &mut self.extra {
+            None => {}
+            Some(Extra::Sha512(h)) => h.update(bytes),
+            Some(Extra::Sha1(h)) => h.update(bytes),
+            Some(Extra::Md5(h)) => h.update(bytes),
+        }
+    }
+
+    pub fn finish(self) -> Digests {
+        let extra = self.extra.map(|e| match e {
+            Extra::Sha512(h) => h.finalize().to_vec(),
+            Extra::Sha1(h) => h.finalize().to_vec(),
+            Extra::Md5(h) => h.finalize().to_vec(),
+        });
+        Digests {
+            sha256: self.sha256.finalize().into(),
+            extra,
+        }
+    }
+}
+
+impl Digests {
+    /// The computed digest in the expected checksum's algorithm.
+    pub fn get(&self, algorithm: Algorithm) -> &[u8] {
+        match (algorithm, &self.extra) {
+            (Algorithm::Sha256, _) => &self.sha256,
+            (_, Some(extra)) => extra,
+            // `Hashers::new` always computes the expected algorithm.
+            (_, None) => &[],
+        }
+    }
+
+    /// `Ok` when there is no expectation or it matches; otherwise the message for the user.
+    pub fn verify(&self, expected: Option<&Checksum>) -> Result<(), String> {
+        match expected {
+            Some(c) if self.get(c.algorithm) != &*c.digest => Err(format!(
+                "{} mismatch: expected {}, got {}",
+                c.algorithm.name(),
+                hex::encode(&c.digest),
+                hex::encode(self.get(c.algorithm))
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Hashes a whole existing file (used to check a file that is already there).
+pub fn hash_file(path: &std::path::Path, expected: Option<&Checksum>) -> std::io::Result<Digests> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hashers = Hashers::new(expected);
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hashers.finish());
+        }
+        hashers.update(&buf[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_rejects() {
+        let ok = "sha256:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08";
+        assert_eq!(Checksum::parse(ok).unwrap().algorithm, Algorithm::Sha256);
+        assert!(Checksum::parse("md5:d41d8cd98f00b204e9800998ecf8427e").is_ok());
+        assert!(Checksum::parse("sha256:abc").unwrap_err().contains("64 hex digits"));
+        assert!(Checksum::parse("crc32:abcd").unwrap_err().contains("not supported"));
+        assert!(Checksum::parse("deadbeef").unwrap_err().contains("ALGO:HEX"));
+        let bad_hex = format!("md5:{}", "g".repeat(32));
+        assert!(Checksum::parse(&bad_hex).unwrap_err().contains("hex"));
+    }
+
+    #[test]
+    fn verifies_every_algorithm() {
+        for (algo, hex) in [
+            ("sha256", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
+            ("sha1", "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"),
+            ("md5", "098f6bcd4621d373cade4e832627b4f6"),
+            (
+                "sha512",
+                "ee26b0dd4af7e749aa1a8ee3c10ae9923f618980772e473f8819a5d4940e0db27ac185f8a0e1d5f84f88bc887fd67b143732c304cc5fa9ad8e6f57f50028a8ff",
+            ),
+        ] {
+            let c = Checksum::parse(&format!("{algo}:{hex}")).unwrap();
+            let mut h = Hashers::new(Some(&c));
+            h.update(b"te");
+            h.update(b"st");
+            assert_eq!(h.finish().verify(Some(&c)), Ok(()), "{algo}");
+            let mut h = Hashers::new(Some(&c));
+            h.update(b"nope");
+            assert!(h.finish().verify(Some(&c)).is_err(), "{algo}");
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! The worker pool: starts N workers over the priority queue, honours the cancellation
+//! phases, and reports everything as events. Once started it never fails as a whole: each
+//! file ends in exactly one final event (completed, skipped, failed or cancelled).
+
+mod client;
+mod retry;
+mod transfer;
+mod verify;
+mod worker;
+
+pub use retry::RetryPolicy;
+
+use crate::error::Error;
+use crate::event::{Event, EventSender};
+use crate::plan::{FileId, Plan};
+use crate::queue::PriorityQueue;
+use crate::secret::Secret;
+use crate::summary::RunSummary;
+use crate::tracker::Tracker;
+use reqwest::header::{HeaderName, HeaderValue};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// What to do when the destination already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnExist {
+    /// Leave it and report the file as skipped (verified against the checksum when one is given).
+    #[default]
+    Skip,
+    /// Replace it, atomically, once the new file is complete and verified.
+    Overwrite,
+    /// Keep it and save the new file as NAME.1.EXT (the first free number).
+    Rename,
+    /// Leave it and report the file as failed.
+    Fail,
+}
+
+/// How the engine downloads; the run-wide part of the settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Files downloaded at once.
+    pub workers: usize,
+    pub on_exist: OnExist,
+    pub user_agent: String,
+    /// Extra headers for every request (a file's own headers win over these).
+    pub headers: Vec<(HeaderName, Secret<HeaderValue>)>,
+    /// Refuse files larger than this many bytes.
+    pub max_size: Option<u64>,
+    pub retry: RetryPolicy,
+    pub connect_timeout: Duration,
+    /// Longest silence while waiting for response headers or body bytes.
+    pub read_timeout: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            workers: 8,
+            on_exist: OnExist::Skip,
+            user_agent: concat!("dl/", env!("CARGO_PKG_VERSION")).to_string(),
+            headers: Vec::new(),
+            max_size: None,
+            retry: RetryPolicy::default(),
+            connect_timeout: Duration::from_secs(15),
+            read_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Cancellation phases (SPEC §7), ordered: each only ever moves forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    Running,
+    /// Start nothing new; running files finish.
+    Draining,
+    /// Stop now; `.part` files are kept.
+    Abort,
+}
+
+/// A handle to move a run to a later phase; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Cancel {
+    tx: Arc<watch::Sender<Phase>>,
+}
+
+impl Default for Cancel {
+    fn default() -> Self {
+        Cancel {
+            tx: Arc::new(watch::channel(Phase::Running).0),
+        }
+    }
+}
+
+impl Cancel {
+    pub fn phase(&self) -> Phase {
+        *self.tx.borrow()
+    }
+    /// Moves to `phase` if it is later than the current one; returns whether it moved.
+    pub fn advance(&self, phase: Phase) -> bool {
+        self.tx.send_if_modified(|p| {
+            let later = phase > *p;
+            if later {
+                *p = phase;
+            }
+            later
+        })
+    }
+    /// Resolves once the run is told to stop now.
+    pub async fn aborted(&self) {
+        let mut rx = self.tx.subscribe();
+        // The sender lives as long as `self`, so this only ends by reaching Abort.
+        let _ = rx.wait_for(|p| *p == Phase::Abort).await;
+    }
+}
+
+/// Shared by every worker of one run.
+struct Ctx {
+    plan: Arc<Plan>,
+    config: Arc<EngineConfig>,
+    client: reqwest::Client,
+    events: EventSender,
+    cancel: Cancel,
+}
+
+impl Ctx {
+    fn emit(&self, event: Event) {
+        // The receiver only goes away when the caller stopped listening; nothing to do then.
+        let _ = self.events.send(event);
+    }
+}
+
+/// Downloads plans. One engine (and its connection pool) can run several plans in turn.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    config: Arc<EngineConfig>,
+    client: reqwest::Client,
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Result<Engine, Error> {
+        let client = client::build(&config)?;
+        Ok(Engine {
+            config: Arc::new(config),
+            client,
+        })
+    }
+
+    /// Downloads every file of `plan`, sending events to `events`, until all files reached a
+    /// final state or `cancel` stopped the run. Returns when every event has been sent.
+    pub async fn run(&self, plan: Arc<Plan>, events: EventSender, cancel: Cancel) {
+        let queue = Arc::new(PriorityQueue::from_plan(&plan));
+        for id in 0..plan.files.len() {
+            let _ = events.send(Event::Queued { id: id as FileId });
+        }
+        let ctx = Arc::new(Ctx {
+            plan: plan.clone(),
+            config: self.config.clone(),
+            client: self.client.clone(),
+            events,
+            cancel,
+        });
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..self.config.workers.clamp(1, plan.files.len().max(1)) {
+            let (ctx, queue) = (ctx.clone(), queue.clone());
+            workers.spawn(async move {
+                while ctx.cancel.phase() == Phase::Running {
+                    let Some(id) = queue.pop() else { break };
+                    worker::run_file(&ctx, id).await;
+                }
+            });
+        }
+        while let Some(joined) = workers.join_next().await {
+            if let Err(e) = joined {
+                tracing::error!("a download worker stopped unexpectedly: {e}");
+            }
+        }
+        while let Some(id) = queue.pop() {
+            ctx.emit(Event::Cancelled { id });
+        }
+    }
+
+    /// Runs `plan` to the end and returns its summary: the simplest way to use `dl` as a
+    /// library. `observe` sees every event as it happens (pass `|_| {}` to ignore them).
+    pub async fn download(&self, plan: Plan, mut observe: impl FnMut(&Event)) -> RunSummary {
+        let plan = Arc::new(plan);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut tracker = Tracker::new(plan.files.len());
+        let run = self.run(plan.clone(), tx, Cancel::default());
+        let fold = async {
+            while let Some(event) = rx.recv().await {
+                tracker.apply(&event);
+                observe(&event);
+            }
+        };
+        tokio::join!(run, fold);
+        tracker.summary(&plan)
+    }
+}

@@ -1,0 +1,214 @@
+//! One attempt: a GET, the response checked, the body streamed into `NAME.part` while it is
+//! hashed, its length checked against Content-Length. It neither decides to retry nor renames
+//! onto the final name; it says what happened.
+
+use super::Ctx;
+use crate::checksum::{Digests, Hashers};
+use crate::error::{FailureKind, FileError};
+use crate::event::Event;
+use crate::plan::{FileConfig, FileId};
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
+use tokio::io::AsyncWriteExt;
+
+/// Progress events are sent at most this often per file: enough for smooth bars, cheap
+/// enough to cost nothing measurable.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// Bytes gathered before each write to disk.
+const WRITE_BUFFER: usize = 256 * 1024;
+
+/// A body that arrived whole.
+pub(super) struct Fetched {
+    pub bytes: u64,
+    pub digests: Digests,
+    pub http_status: u16,
+}
+
+/// Why an attempt did not produce a whole body.
+pub(super) enum AttemptError {
+    Failed {
+        error: FileError,
+        http_status: Option<u16>,
+        retry_after: Option<Duration>,
+    },
+    Cancelled,
+}
+
+fn failed(kind: FailureKind, message: impl Into<String>) -> AttemptError {
+    AttemptError::Failed {
+        error: FileError::new(kind, message),
+        http_status: None,
+        retry_after: None,
+    }
+}
+
+/// The innermost cause of a reqwest error, which says what actually happened
+/// ("connection refused", "connection reset by peer"); never includes the URL.
+fn cause(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        text = inner.to_string();
+        source = inner.source();
+    }
+    crate::report::sanitize(&text)
+}
+
+fn request_error(e: reqwest::Error) -> AttemptError {
+    let e = e.without_url();
+    if e.is_redirect() {
+        failed(
+            FailureKind::Redirect,
+            format!("too many redirects (more than {}) or a redirect loop", super::client::MAX_REDIRECTS),
+        )
+    } else if e.is_timeout() {
+        failed(FailureKind::Timeout, format!("timed out: {}", cause(&e)))
+    } else if e.is_connect() {
+        failed(FailureKind::Network, format!("cannot connect: {}", cause(&e)))
+    } else {
+        failed(FailureKind::Network, format!("request failed: {}", cause(&e)))
+    }
+}
+
+fn io_error(path: &Path, action: &str, e: std::io::Error) -> AttemptError {
+    failed(FailureKind::Io, format!("cannot {action} {}: {e}", path.display()))
+}
+
+/// Runs one attempt for `file` from `url`, writing to `part`.
+pub(super) async fn attempt(ctx: &Ctx, id: FileId, file: &FileConfig, url: &url::Url, part: &Path) -> Result<Fetched, AttemptError> {
+    tokio::select! {
+        result = fetch(ctx, id, file, url, part) => result,
+        () = ctx.cancel.aborted() => Err(AttemptError::Cancelled),
+    }
+}
+
+async fn fetch(ctx: &Ctx, id: FileId, file: &FileConfig, url: &url::Url, part: &Path) -> Result<Fetched, AttemptError> {
+    let config = &ctx.config;
+    let mut request = ctx.client.get(url.clone());
+    for (name, value) in config.headers.iter().filter(|(n, _)| !file.headers.iter().any(|(f, _)| f == n)) {
+        request = request.header(name, value.expose());
+    }
+    for (name, value) in &file.headers {
+        request = request.header(name, value.expose());
+    }
+    let response = tokio::time::timeout(config.read_timeout, request.send())
+        .await
+        .map_err(|_| {
+            failed(FailureKind::Timeout, format!("no response within {}", humantime::format_duration(config.read_timeout)))
+        })?
+        .map_err(request_error)?;
+
+    let status = response.status();
+    if !status.is_success() {
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| super::retry::parse_retry_after(v, SystemTime::now()));
+        return Err(AttemptError::Failed {
+            error: FileError::new(FailureKind::HttpStatus(status.as_u16()), status_text(status)),
+            http_status: Some(status.as_u16()),
+            retry_after,
+        });
+    }
+    let http_status = status.as_u16();
+    let with_status = |e: AttemptError| match e {
+        AttemptError::Failed { error, retry_after, .. } => AttemptError::Failed {
+            error,
+            http_status: Some(http_status),
+            retry_after,
+        },
+        other => other,
+    };
+    stream_body(ctx, id, file, response, part).await.map_err(with_status).map(|(bytes, digests)| Fetched {
+        bytes,
+        digests,
+        http_status,
+    })
+}
+
+fn status_text(status: reqwest::StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("{} {reason}", status.as_u16()),
+        None => format!("HTTP status {}", status.as_u16()),
+    }
+}
+
+async fn stream_body(
+    ctx: &Ctx,
+    id: FileId,
+    file: &FileConfig,
+    mut response: reqwest::Response,
+    part: &Path,
+) -> Result<(u64, Digests), AttemptError> {
+    let config = &ctx.config;
+    let total = response.content_length();
+    if let (Some(len), Some(max)) = (total, config.max_size) {
+        if len > max {
+            return Err(failed(FailureKind::TooLarge, format!("{len} bytes is larger than --max-size {max}")));
+        }
+    }
+    let out = tokio::fs::File::create(part).await.map_err(|e| io_error(part, "create", e))?;
+    let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, out);
+    let mut hashers = Hashers::new(file.checksum.as_ref());
+    let mut received: u64 = 0;
+    let mut last_progress = Instant::now();
+    ctx.emit(Event::Progress { id, bytes: 0, total });
+    loop {
+        let chunk = match tokio::time::timeout(config.read_timeout, response.chunk()).await {
+            Err(_) => {
+                return Err(failed(
+                    FailureKind::Timeout,
+                    format!(
+                        "no data for {} after {received} bytes",
+                        humantime::format_duration(config.read_timeout)
+                    ),
+                ));
+            }
+            Ok(Err(e)) => {
+                return Err(failed(
+                    FailureKind::Network,
+                    format!("connection lost after {received}{} bytes: {}", of_total(total), cause(&e)),
+                ));
+            }
+            Ok(Ok(None)) => break,
+            Ok(Ok(Some(chunk))) => chunk,
+        };
+        received += chunk.len() as u64;
+        if let Some(max) = config.max_size
+            && received > max
+        {
+            return Err(failed(FailureKind::TooLarge, format!("more than --max-size {max} bytes")));
+        }
+        if let Some(len) = total
+            && received > len
+        {
+            return Err(failed(
+                FailureKind::InvalidResponse,
+                format!("server sent more than the {len} bytes it announced"),
+            ));
+        }
+        hashers.update(&chunk);
+        out.write_all(&chunk).await.map_err(|e| io_error(part, "write", e))?;
+        if last_progress.elapsed() >= PROGRESS_EVERY {
+            last_progress = Instant::now();
+            ctx.emit(Event::Progress { id, bytes: received, total });
+        }
+    }
+    out.flush().await.map_err(|e| io_error(part, "write", e))?;
+    if let Some(len) = total
+        && received < len
+    {
+        return Err(failed(
+            FailureKind::Network,
+            format!("connection closed after {received} of {len} bytes"),
+        ));
+    }
+    ctx.emit(Event::Progress { id, bytes: received, total });
+    Ok((received, hashers.finish()))
+}
+
+fn of_total(total: Option<u64>) -> String {
+    total.map(|t| format!(" of {t}")).unwrap_or_default()
+}

@@ -1,0 +1,115 @@
+//! One file's life: the on-exist policy, the attempt loop with retries and mirror failover,
+//! verification, and placing the result. Every path ends in exactly one final event.
+
+use super::transfer::{self, AttemptError, Fetched};
+use super::verify::{self, Existing};
+use super::{Ctx, Phase};
+use crate::error::{FailureKind, FileError};
+use crate::event::Event;
+use crate::plan::FileId;
+use crate::paths;
+
+/// Downloads one file and emits its events, ending in exactly one final event.
+pub(super) async fn run_file(ctx: &Ctx, id: FileId) {
+    let final_event = life(ctx, id).await;
+    ctx.emit(final_event);
+}
+
+async fn life(ctx: &Ctx, id: FileId) -> Event {
+    let file = &ctx.plan.files[id as usize];
+    let dest = ctx.plan.destination(file);
+    let mode = ctx.config.on_exist;
+    match verify::check_existing(&dest, mode, file.checksum.as_ref()).await {
+        Existing::Download => {}
+        Existing::Skip { bytes, sha256 } => return Event::Skipped { id, bytes, sha256 },
+        Existing::Fail(error) => return failed(id, error, 0, None),
+    }
+    if let Some(parent) = dest.parent()
+        && let Err(e) = tokio::fs::create_dir_all(parent).await
+    {
+        let error = FileError::new(FailureKind::Io, format!("cannot create directory {}: {e}", parent.display()));
+        return failed(id, error, 0, None);
+    }
+    let part = paths::part_path(&dest);
+    ctx.emit(Event::Started { id });
+    let (fetched, attempts) = match attempts(ctx, id, &part).await {
+        Ok(done) => done,
+        Err(event) => {
+            if !matches!(event, Event::Cancelled { .. }) {
+                remove_part(&part).await;
+            }
+            return event;
+        }
+    };
+    if let Err(mismatch) = fetched.digests.verify(file.checksum.as_ref()) {
+        remove_part(&part).await;
+        return failed(id, FileError::new(FailureKind::Checksum, mismatch), attempts, Some(fetched.http_status));
+    }
+    match verify::place(part.clone(), dest.clone(), mode).await {
+        Ok(landed) => Event::Completed {
+            id,
+            bytes: fetched.bytes,
+            attempts,
+            http_status: fetched.http_status,
+            sha256: hex::encode(fetched.digests.sha256),
+            renamed_to: (landed != dest).then(|| relative_to(&ctx.plan.dir, &landed)),
+        },
+        Err(error) => {
+            remove_part(&part).await;
+            failed(id, error, attempts, Some(fetched.http_status))
+        }
+    }
+}
+
+/// Attempts until one succeeds, a permanent failure, the retry budget is spent, or the run
+/// is stopped. Mirrors are tried in turn, each attempt moving to the next URL.
+async fn attempts(ctx: &Ctx, id: FileId, part: &std::path::Path) -> Result<(Fetched, u32), Event> {
+    let file = &ctx.plan.files[id as usize];
+    let policy = ctx.config.retry;
+    let max_attempts = file.retries.unwrap_or(policy.retries).saturating_add(1);
+    let urls: Vec<&url::Url> = std::iter::once(&file.url).chain(&file.mirrors).collect();
+    let mut attempt: u32 = 1;
+    loop {
+        let url = urls[(attempt as usize - 1) % urls.len()];
+        let (error, http_status, retry_after) = match transfer::attempt(ctx, id, file, url, part).await {
+            Ok(fetched) => return Ok((fetched, attempt)),
+            Err(AttemptError::Cancelled) => return Err(Event::Cancelled { id }),
+            Err(AttemptError::Failed { error, http_status, retry_after }) => (error, http_status, retry_after),
+        };
+        if !error.kind.is_transient() || attempt >= max_attempts || ctx.cancel.phase() == Phase::Abort {
+            let error = if attempt > 1 {
+                FileError::new(error.kind, format!("{} after {attempt} attempts", error.message))
+            } else {
+                error
+            };
+            return Err(failed(id, error, attempt, http_status));
+        }
+        let delay = policy.delay(attempt, retry_after);
+        attempt += 1;
+        ctx.emit(Event::Retry { id, attempt, max_attempts, delay, reason: error.message });
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = ctx.cancel.aborted() => return Err(Event::Cancelled { id }),
+        }
+    }
+}
+
+fn failed(id: FileId, error: FileError, attempts: u32, http_status: Option<u16>) -> Event {
+    Event::Failed { id, error, attempts, http_status }
+}
+
+async fn remove_part(part: &std::path::Path) {
+    if let Err(e) = tokio::fs::remove_file(part).await
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!("cannot remove {}: {e}", part.display());
+    }
+}
+
+fn relative_to(dir: &std::path::Path, landed: &std::path::Path) -> String {
+    let rel = landed.strip_prefix(dir).unwrap_or(landed);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}

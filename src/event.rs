@@ -1,0 +1,86 @@
+//! The typed event stream from the workers. The tracker, the renderers and the NDJSON writer
+//! only observe it; nothing here behaves.
+
+use crate::error::FileError;
+use crate::plan::FileId;
+use serde::{Serialize, Serializer};
+use std::time::Duration;
+
+/// Something that happened to one file (or, for `Stopping`, to the run).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The file is waiting for a worker.
+    Queued { id: FileId },
+    /// A worker took the file and is making its first request.
+    Started { id: FileId },
+    /// Bytes of the current attempt so far (`total` when the server announced a length).
+    Progress { id: FileId, bytes: u64, total: Option<u64> },
+    /// An attempt failed transiently; attempt `attempt` of `max_attempts` starts after `delay`.
+    Retry {
+        id: FileId,
+        attempt: u32,
+        max_attempts: u32,
+        #[serde(rename = "delay_ms", serialize_with = "millis")]
+        delay: Duration,
+        reason: String,
+    },
+    /// The file is complete and verified under its final name.
+    Completed {
+        id: FileId,
+        bytes: u64,
+        attempts: u32,
+        http_status: u16,
+        sha256: String,
+        /// Set when the final name differs from the planned one (`--on-exist rename`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        renamed_to: Option<String>,
+    },
+    /// The file was already there and was left alone.
+    Skipped {
+        id: FileId,
+        bytes: u64,
+        /// Set when the existing file was verified against the manifest checksum.
+        sha256: Option<String>,
+    },
+    /// The file failed; nothing was left under its final name.
+    Failed {
+        id: FileId,
+        #[serde(serialize_with = "file_error")]
+        error: FileError,
+        attempts: u32,
+        http_status: Option<u16>,
+    },
+    /// The run was stopped before the file finished (its `.part` is kept).
+    Cancelled { id: FileId },
+    /// A signal arrived: `now` is false for "start nothing new", true for "stop now".
+    Stopping { now: bool },
+}
+
+impl Event {
+    /// The file the event is about (`None` for run-level events).
+    pub fn file(&self) -> Option<FileId> {
+        match *self {
+            Event::Queued { id }
+            | Event::Started { id }
+            | Event::Progress { id, .. }
+            | Event::Retry { id, .. }
+            | Event::Completed { id, .. }
+            | Event::Skipped { id, .. }
+            | Event::Failed { id, .. }
+            | Event::Cancelled { id } => Some(id),
+            Event::Stopping { .. } => None,
+        }
+    }
+}
+
+fn millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
+}
+
+fn file_error<S: Serializer>(e: &FileError, s: S) -> Result<S::Ok, S::Error> {
+    crate::summary::ErrorReport::from(e).serialize(s)
+}
+
+/// Where the engine sends events.
+pub type EventSender = tokio::sync::mpsc::UnboundedSender<Event>;

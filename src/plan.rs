@@ -1,0 +1,419 @@
+//! Validating *everything* before the first request (SPEC §4): URLs and schemes, destination
+//! safety, duplicate destinations, checksum syntax, headers, and an empty input. Entries arrive
+//! one at a time from `input`; the result is a `Plan` or every `Diagnostic` at once. No
+//! network, no printing, no files created.
+
+use crate::checksum::Checksum;
+use crate::error::Diagnostic;
+use crate::input::{FileSpec, Located};
+use crate::paths;
+use crate::secret::Secret;
+use reqwest::header::{HeaderName, HeaderValue};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Priority of entries that do not set one (lower runs earlier).
+pub const DEFAULT_PRIORITY: i64 = 100;
+
+/// Index of a file in its `Plan`.
+pub type FileId = u32;
+
+/// One file to download, fully validated.
+#[derive(Debug, Clone)]
+pub struct FileConfig {
+    pub url: url::Url,
+    /// Failover URLs, tried in order after `url`.
+    pub mirrors: Vec<url::Url>,
+    /// Destination relative to the download directory, `/`-separated.
+    pub path: Box<str>,
+    pub priority: i64,
+    pub checksum: Option<Checksum>,
+    /// Per-file request headers (from a manifest); values are secrets.
+    pub headers: Vec<(HeaderName, Secret<HeaderValue>)>,
+    pub group: Option<Box<str>>,
+    /// Overrides the run's retry count for this file.
+    pub retries: Option<u32>,
+}
+
+/// Everything to download, in input order.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// The download directory; every `FileConfig::path` is relative to it.
+    pub dir: PathBuf,
+    pub files: Vec<FileConfig>,
+}
+
+impl Plan {
+    /// A plan for plain URLs, named from their paths, validated like any input.
+    ///
+    /// ```
+    /// let plan = dl::Plan::from_urls("downloads", ["http://127.0.0.1:8080/a.bin"]).unwrap();
+    /// assert_eq!(&*plan.files[0].path, "a.bin");
+    /// assert!(dl::Plan::from_urls("d", ["ftp://example.com/x"]).is_err());
+    /// ```
+    pub fn from_urls<I, S>(dir: impl Into<PathBuf>, urls: I) -> Result<Plan, Vec<Diagnostic>>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut builder = PlanBuilder::new(PlanOptions {
+            dir: dir.into(),
+            ..PlanOptions::default()
+        });
+        for url in urls {
+            let url = url.as_ref();
+            builder.push(Located {
+                source: Arc::from(crate::secret::redact_str(url)),
+                line: 0,
+                value: FileSpec {
+                    url: url.to_string(),
+                    ..FileSpec::default()
+                },
+            });
+        }
+        builder.finish()
+    }
+
+    /// The absolute (or `--dir`-relative) destination of a file.
+    pub fn destination(&self, file: &FileConfig) -> PathBuf {
+        paths::under(&self.dir, &file.path)
+    }
+}
+
+/// How to build a plan.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub dir: PathBuf,
+    /// An input with no entries is fine (otherwise it is an error).
+    pub allow_empty: bool,
+    /// Keep only slice K of N (1-based), chosen by a stable hash of the destination path.
+    pub shard: Option<(u32, u32)>,
+}
+
+/// Where a destination was first claimed, for the duplicate message.
+#[derive(Clone)]
+struct Claim {
+    file: FileId,
+    source: u32,
+    line: u32,
+}
+
+/// Collects entries and diagnostics; `finish` gives the plan or every problem.
+pub struct PlanBuilder {
+    options: PlanOptions,
+    files: Vec<FileConfig>,
+    diags: Vec<Diagnostic>,
+    sources: Vec<Arc<str>>,
+    /// Stable hash of each destination → its first claim (collisions checked by comparing).
+    claims: HashMap<u64, Claim>,
+    collisions: HashMap<Box<str>, Claim>,
+    /// Stable hash of every directory some destination needs → the first file needing it.
+    dirs: HashMap<u64, FileId>,
+    entries_seen: usize,
+}
+
+/// FNV-1a: stable across runs and machines (`--shard` depends on that).
+fn stable_hash(text: &str) -> u64 {
+    let mut hasher = Fnv(0xcbf2_9ce4_8422_2325);
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+fn parse_url(text: &str, what: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text.trim()).map_err(|e| {
+        format!("{what} {:?} is not a valid URL: {e}", crate::secret::redact_str(text))
+    })?;
+    match url.scheme() {
+        "http" | "https" => {}
+        other => return Err(format!("{what} has unsupported scheme {other:?} (only http and https)")),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{what} has no host"));
+    }
+    Ok(url)
+}
+
+fn parse_headers(headers: &[(String, String)]) -> Result<Vec<(HeaderName, Secret<HeaderValue>)>, String> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("header name {name:?} is not valid"))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| format!("header {name}: value contains characters not allowed in a header"))?;
+            Ok((name, Secret::new(value)))
+        })
+        .collect()
+}
+
+impl PlanBuilder {
+    pub fn new(options: PlanOptions) -> Self {
+        PlanBuilder {
+            options,
+            files: Vec::new(),
+            diags: Vec::new(),
+            sources: Vec::new(),
+            claims: HashMap::new(),
+            collisions: HashMap::new(),
+            dirs: HashMap::new(),
+            entries_seen: 0,
+        }
+    }
+
+    /// Problems found before planning (e.g. by the input readers) join the plan's own.
+    pub fn add_diagnostics(&mut self, diags: impl IntoIterator<Item = Diagnostic>) {
+        self.diags.extend(diags);
+    }
+
+    /// Validates one entry; a valid one joins the plan, problems become diagnostics.
+    pub fn push(&mut self, entry: Located<FileSpec>) {
+        self.entries_seen += 1;
+        let mut problems = Vec::new();
+        let spec = &entry.value;
+        let url = parse_url(&spec.url, "URL").map_err(|e| problems.push(e)).ok();
+        let mirrors: Vec<url::Url> = spec
+            .mirrors
+            .iter()
+            .filter_map(|m| parse_url(m, "mirror").map_err(|e| problems.push(e)).ok())
+            .collect();
+        let name = match (&spec.filename, &url) {
+            (Some(name), _) => paths::check_filename(name).map(|_| name.clone()).map_err(|e| problems.push(e)).ok(),
+            (None, Some(url)) => Some(paths::name_from_url(url)),
+            (None, None) => None,
+        };
+        let subdir = match &spec.subdir {
+            Some(s) => paths::check_subdir(s).map_err(|e| problems.push(e)).ok(),
+            None => Some(String::new()),
+        };
+        let checksum = match &spec.checksum {
+            Some(c) => Checksum::parse(c).map(Some).map_err(|e| problems.push(e)).ok().flatten(),
+            None => None,
+        };
+        let headers = parse_headers(&spec.headers).map_err(|e| problems.push(e)).unwrap_or_default();
+        if !problems.is_empty() {
+            self.diags.extend(problems.into_iter().map(|p| entry.diagnostic(p)));
+            return;
+        }
+        let (Some(url), Some(name), Some(subdir)) = (url, name, subdir) else { return };
+        let path: Box<str> = if subdir.is_empty() { name.into() } else { format!("{subdir}/{name}").into() };
+        if let Err(message) = self.claim(&path, &entry) {
+            self.diags.push(entry.diagnostic(message));
+            return;
+        }
+        let spec = entry.value;
+        self.files.push(FileConfig {
+            url,
+            mirrors,
+            path,
+            priority: spec.priority.unwrap_or(DEFAULT_PRIORITY),
+            checksum,
+            headers,
+            group: spec.group.map(Into::into),
+            retries: spec.retries,
+        });
+    }
+
+    fn source_index(&mut self, source: &Arc<str>) -> u32 {
+        match self.sources.iter().rposition(|s| Arc::ptr_eq(s, source) || s == source) {
+            Some(i) => i as u32,
+            None => {
+                self.sources.push(source.clone());
+                (self.sources.len() - 1) as u32
+            }
+        }
+    }
+
+    fn find_claim(&self, path: &str) -> Option<&Claim> {
+        match self.claims.get(&stable_hash(path)) {
+            Some(claim) if &*self.files[claim.file as usize].path == path => Some(claim),
+            _ => self.collisions.get(path),
+        }
+    }
+
+    fn describe(&self, claim: &Claim) -> String {
+        let source = &self.sources[claim.source as usize];
+        if claim.line == 0 { source.to_string() } else { format!("{source}:{}", claim.line) }
+    }
+
+    /// Claims a destination, refusing one that is already taken, that is the `.part` sibling
+    /// of another, or that is a file where another entry needs a directory (either order).
+    fn claim(&mut self, path: &str, entry: &Located<FileSpec>) -> Result<(), String> {
+        if let Some(first) = self.find_claim(path) {
+            return Err(format!("destination {path:?} is also the destination of {}", self.describe(first)));
+        }
+        let sibling = match path.strip_suffix(paths::PART_SUFFIX) {
+            Some(base) => self.find_claim(base),
+            None => self.find_claim(&format!("{path}{}", paths::PART_SUFFIX)),
+        };
+        if let Some(other) = sibling {
+            return Err(format!(
+                "destination {path:?} clashes with the temporary .part file of {}",
+                self.describe(other)
+            ));
+        }
+        let mut prefix = path;
+        while let Some((parent, _)) = prefix.rsplit_once('/') {
+            if let Some(other) = self.find_claim(parent) {
+                return Err(format!(
+                    "destination {path:?} needs {parent:?} to be a directory, but it is the file of {}",
+                    self.describe(other)
+                ));
+            }
+            prefix = parent;
+        }
+        if let Some(&user) = self.dirs.get(&stable_hash(path)) {
+            let user_path = &self.files[user as usize].path;
+            if user_path.starts_with(path) && user_path.as_bytes().get(path.len()) == Some(&b'/') {
+                return Err(format!(
+                    "destination {path:?} is a file, but {user_path:?} needs it to be a directory"
+                ));
+            }
+        }
+        let id = self.files.len() as FileId;
+        let mut prefix = path;
+        while let Some((parent, _)) = prefix.rsplit_once('/') {
+            self.dirs.entry(stable_hash(parent)).or_insert(id);
+            prefix = parent;
+        }
+        let claim = Claim {
+            file: id,
+            source: self.source_index(&entry.source),
+            line: entry.line,
+        };
+        let hash = stable_hash(path);
+        if self.claims.contains_key(&hash) {
+            self.collisions.insert(path.into(), claim);
+        } else {
+            self.claims.insert(hash, claim);
+        }
+        Ok(())
+    }
+
+    /// The plan, or every problem found.
+    pub fn finish(mut self) -> Result<Plan, Vec<Diagnostic>> {
+        if self.diags.is_empty() && self.entries_seen == 0 && !self.options.allow_empty {
+            self.diags.push(Diagnostic::new(
+                "input",
+                0,
+                "no files to download: the input has no entries (pass --allow-empty to accept that)",
+            ));
+        }
+        if !self.diags.is_empty() {
+            return Err(self.diags);
+        }
+        let mut files = self.files;
+        if let Some((k, n)) = self.options.shard {
+            files.retain(|f| stable_hash(&f.path) % u64::from(n) == u64::from(k - 1));
+        }
+        Ok(Plan {
+            dir: self.options.dir,
+            files,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(entries: &[(&str, FileSpec)]) -> Result<Plan, Vec<Diagnostic>> {
+        let mut b = PlanBuilder::new(PlanOptions::default());
+        let source: Arc<str> = Arc::from("m.toml");
+        for (i, (_, spec)) in entries.iter().enumerate() {
+            b.push(Located {
+                source: source.clone(),
+                line: i as u32 + 1,
+                value: spec.clone(),
+            });
+        }
+        b.finish()
+    }
+
+    fn url(u: &str) -> FileSpec {
+        FileSpec {
+            url: u.to_string(),
+            ..FileSpec::default()
+        }
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line() {
+        let err = build(&[
+            ("", url("http://h/a")),
+            ("", url("ftp://h/b")),
+            ("", url("not a url")),
+            ("", url("http://h/a")),
+            ("", FileSpec { filename: Some("../x".into()), ..url("http://h/c") }),
+            ("", FileSpec { subdir: Some("/etc".into()), ..url("http://h/d") }),
+            ("", FileSpec { checksum: Some("sha256:12".into()), ..url("http://h/e") }),
+            ("", FileSpec { headers: vec![("Bad Name".into(), "v".into())], ..url("http://h/f") }),
+        ])
+        .unwrap_err();
+        let lines: Vec<u32> = err.iter().map(|d| d.line).collect();
+        assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8], "{err:#?}");
+        assert!(err[0].message.contains("unsupported scheme \"ftp\""));
+        assert!(err[2].message.contains("also the destination of m.toml:1"), "{}", err[2]);
+    }
+
+    #[test]
+    fn part_siblings_and_file_directory_clashes() {
+        let err = build(&[("", url("http://h/a")), ("", url("http://h/a.part"))]).unwrap_err();
+        assert!(err[0].message.contains(".part"));
+        let err = build(&[
+            ("", FileSpec { subdir: Some("x".into()), ..url("http://h/a") }),
+            ("", url("http://h/x")),
+        ])
+        .unwrap_err();
+        assert!(err[0].message.contains("directory"), "{err:?}");
+        let err = build(&[
+            ("", url("http://h/x")),
+            ("", FileSpec { subdir: Some("x".into()), ..url("http://h/a") }),
+        ])
+        .unwrap_err();
+        assert!(err[0].message.contains("directory"), "{err:?}");
+    }
+
+    #[test]
+    fn empty_input_is_an_error_unless_allowed() {
+        assert!(build(&[]).unwrap_err()[0].message.contains("no entries"));
+        let ok = PlanBuilder::new(PlanOptions {
+            allow_empty: true,
+            ..PlanOptions::default()
+        })
+        .finish();
+        assert!(ok.unwrap().files.is_empty());
+    }
+
+    #[test]
+    fn shards_partition_the_input() {
+        let urls: Vec<String> = (0..200).map(|i| format!("http://h/f{i}")).collect();
+        let mut seen = Vec::new();
+        for k in 1..=3 {
+            let mut b = PlanBuilder::new(PlanOptions { shard: Some((k, 3)), ..PlanOptions::default() });
+            for u in &urls {
+                b.push(Located { source: Arc::from("l"), line: 1, value: url(u) });
+            }
+            let plan = b.finish().unwrap();
+            assert!(plan.files.len() > 30, "shard {k} has {}", plan.files.len());
+            seen.extend(plan.files.into_iter().map(|f| f.path.to_string()));
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 200);
+    }
+}

@@ -1,0 +1,53 @@
+//! The `--json` summary on stdout: exactly one JSON document (and the `--dry-run --json` plan).
+
+use crate::plan::{FileId, Plan};
+use crate::summary::RunSummary;
+use serde::Serialize;
+use std::io::Write;
+
+/// Writes the summary as one JSON document and a newline.
+pub fn print_json(summary: &RunSummary) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, summary)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+#[derive(Serialize)]
+struct PlannedFile<'a> {
+    url: String,
+    path: &'a str,
+    priority: i64,
+    checksum: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PlanDoc<'a> {
+    schema: u32,
+    dry_run: bool,
+    dir: String,
+    files: Vec<PlannedFile<'a>>,
+}
+
+/// `--dry-run --json`: the files in the order they would start.
+pub(super) fn write_plan(out: &mut impl Write, plan: &Plan, order: &[FileId]) -> std::io::Result<()> {
+    let doc = PlanDoc {
+        schema: crate::summary::SCHEMA,
+        dry_run: true,
+        dir: plan.dir.display().to_string(),
+        files: order
+            .iter()
+            .map(|&id| {
+                let f = &plan.files[id as usize];
+                PlannedFile {
+                    url: crate::secret::redact_url(&f.url),
+                    path: &f.path,
+                    priority: f.priority,
+                    checksum: f.checksum.as_ref().map(ToString::to_string),
+                }
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}

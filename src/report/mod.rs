@@ -1,0 +1,183 @@
+//! The reporter: the one task that receives the event stream while a run is active. It
+//! feeds the tracker and drives the single renderer chosen from `--progress` and the TTY
+//! check; at the end it hands back the `RunSummary`. It makes no download decisions.
+//! Progress goes to stderr; only `table`/`json` write stdout, once, after the run.
+#![allow(clippy::print_stderr, clippy::print_stdout)]
+
+mod bars;
+mod json;
+mod ndjson;
+mod plain;
+mod table;
+
+pub use json::print_json;
+pub use table::print_table;
+
+use crate::error::Diagnostic;
+use crate::event::Event;
+use crate::plan::Plan;
+use crate::summary::RunSummary;
+use crate::tracker::Tracker;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// How progress is shown on stderr (`--progress`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProgressMode {
+    /// Bars when stderr is a terminal, plain lines otherwise.
+    #[default]
+    Auto,
+    /// Live bars: one per active file plus an overall bar.
+    Bars,
+    /// One line per finished file.
+    Plain,
+    /// One JSON event per line.
+    Ndjson,
+    /// Nothing.
+    None,
+}
+
+impl ProgressMode {
+    /// Resolves `auto` against the terminal: decided once, passed down as data.
+    pub fn resolve(self, stderr_is_terminal: bool) -> ProgressMode {
+        match self {
+            ProgressMode::Auto if stderr_is_terminal => ProgressMode::Bars,
+            ProgressMode::Auto => ProgressMode::Plain,
+            other => other,
+        }
+    }
+
+    pub fn resolve_for_stderr(self) -> ProgressMode {
+        self.resolve(std::io::stderr().is_terminal())
+    }
+}
+
+enum Renderer {
+    Bars(bars::Bars),
+    Plain(plain::Plain),
+    Ndjson(ndjson::Ndjson),
+    None,
+}
+
+/// Receives events, keeps the tracker, renders; returns the summary when the stream ends.
+pub struct Reporter {
+    plan: Arc<Plan>,
+    tracker: Tracker,
+    renderer: Renderer,
+}
+
+impl Reporter {
+    /// `mode` must already be resolved (not `auto`).
+    pub fn new(plan: Arc<Plan>, mode: ProgressMode, workers: usize) -> Self {
+        let renderer = match mode {
+            ProgressMode::Bars => Renderer::Bars(bars::Bars::new(workers)),
+            ProgressMode::Plain | ProgressMode::Auto => Renderer::Plain(plain::Plain::default()),
+            ProgressMode::Ndjson => Renderer::Ndjson(ndjson::Ndjson::default()),
+            ProgressMode::None => Renderer::None,
+        };
+        Reporter {
+            tracker: Tracker::new(plan.files.len()),
+            plan,
+            renderer,
+        }
+    }
+
+    pub async fn run(mut self, mut events: UnboundedReceiver<Event>) -> RunSummary {
+        let mut batch = Vec::with_capacity(512);
+        while events.recv_many(&mut batch, 512).await > 0 {
+            for event in batch.drain(..) {
+                self.tracker.apply(&event);
+                match &mut self.renderer {
+                    Renderer::Bars(r) => r.on_event(&event, &self.plan, &self.tracker),
+                    Renderer::Plain(r) => r.on_event(&event, &self.plan),
+                    Renderer::Ndjson(r) => r.on_event(&event, &self.plan),
+                    Renderer::None => {}
+                }
+            }
+            match &mut self.renderer {
+                Renderer::Plain(r) => r.flush(),
+                Renderer::Ndjson(r) => r.flush(),
+                Renderer::Bars(_) | Renderer::None => {}
+            }
+        }
+        if let Renderer::Bars(r) = &mut self.renderer {
+            r.finish();
+        }
+        self.tracker.summary(&self.plan)
+    }
+}
+
+/// Makes untrusted text (server messages, names) safe to print on a terminal: control
+/// characters are shown escaped instead of being interpreted.
+pub fn sanitize(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
+}
+
+/// Prints input problems, one `SOURCE:LINE: message` per line, then a closing line.
+pub fn print_diagnostics(diags: &[Diagnostic]) {
+    let mut err = std::io::stderr().lock();
+    for d in diags {
+        let _ = writeln!(err, "{}", sanitize(&d.to_string()));
+    }
+    let _ = writeln!(
+        err,
+        "dl: error: {} problem{} in the input; nothing was downloaded",
+        diags.len(),
+        if diags.len() == 1 { "" } else { "s" }
+    );
+}
+
+/// Prints the plan of `--dry-run` on stdout: a line per file in the order they would
+/// start, or one JSON document.
+pub fn print_plan(plan: &Plan, as_json: bool) -> std::io::Result<()> {
+    let queue = crate::queue::PriorityQueue::from_plan(plan);
+    let order: Vec<_> = std::iter::from_fn(|| queue.pop()).collect();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if as_json {
+        json::write_plan(&mut out, plan, &order)?;
+    } else {
+        for id in &order {
+            let f = &plan.files[*id as usize];
+            let checksum = f.checksum.as_ref().map(|c| format!("  {c}")).unwrap_or_default();
+            writeln!(
+                out,
+                "{:>5}  {}  <-  {}{checksum}",
+                f.priority,
+                sanitize(&f.path),
+                crate::secret::redact_url(&f.url)
+            )?;
+        }
+        writeln!(out, "{} file(s) would be downloaded into {}", plan.files.len(), plan.dir.display())?;
+    }
+    out.flush()
+}
+
+/// Writes a line on stderr through the bars when they are active, so nothing tears them.
+pub fn notice(text: &str) {
+    crate::logging::write_stderr(format!("{text}\n").as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_resolves_once() {
+        assert_eq!(ProgressMode::Auto.resolve(true), ProgressMode::Bars);
+        assert_eq!(ProgressMode::Auto.resolve(false), ProgressMode::Plain);
+        assert_eq!(ProgressMode::Ndjson.resolve(true), ProgressMode::Ndjson);
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(sanitize("ok"), "ok");
+        assert_eq!(sanitize("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
+    }
+}

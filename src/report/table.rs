@@ -1,0 +1,116 @@
+//! The human summary on stdout: a row per file that needs attention (every row for small
+//! runs), then the totals.
+
+use super::sanitize;
+use crate::summary::{FileStatus, RunSummary};
+use indicatif::HumanBytes;
+use std::io::Write;
+
+/// Runs with at most this many files list every file; larger ones list only the files that
+/// failed or were cancelled (the JSON summary always has all of them).
+pub const LIST_ALL_UP_TO: usize = 20;
+
+pub fn print_table(summary: &RunSummary) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    write_table(&mut out, summary)?;
+    out.flush()
+}
+
+fn write_table(out: &mut impl Write, summary: &RunSummary) -> std::io::Result<()> {
+    let list_all = summary.files.len() <= LIST_ALL_UP_TO;
+    let rows: Vec<_> = summary
+        .files
+        .iter()
+        .filter(|f| list_all || matches!(f.status, FileStatus::Failed | FileStatus::Cancelled))
+        .collect();
+    if !rows.is_empty() {
+        let path_width = rows.iter().map(|f| f.path.chars().count()).max().unwrap_or(4).clamp(4, 60);
+        writeln!(out, "{:<9}  {:>10}  {:<path_width$}  NOTE", "STATUS", "SIZE", "PATH")?;
+        for f in &rows {
+            let note = match (&f.error, f.status) {
+                (Some(e), _) => format!("{}: {}", e.kind, sanitize(&e.message)),
+                (None, FileStatus::Completed) if f.attempts > 1 => format!("after {} attempts", f.attempts),
+                _ => String::new(),
+            };
+            let size = HumanBytes(f.bytes).to_string();
+            writeln!(
+                out,
+                "{:<9}  {size:>10}  {:<path_width$}  {note}",
+                f.status.as_str(),
+                sanitize(&f.path)
+            )?;
+        }
+    }
+    let hidden = summary.files.len() - rows.len();
+    if hidden > 0 {
+        writeln!(out, "({hidden} completed or skipped files not listed; --json lists every file)")?;
+    }
+    let s = &summary.stats;
+    let rate = if s.elapsed_secs > 0.0 { (s.bytes as f64 / s.elapsed_secs) as u64 } else { 0 };
+    writeln!(
+        out,
+        "{} file{}: {} completed, {} skipped, {} failed, {} cancelled; {} in {:.2}s ({}/s)",
+        s.total,
+        if s.total == 1 { "" } else { "s" },
+        s.completed,
+        s.skipped,
+        s.failed,
+        s.cancelled,
+        HumanBytes(s.bytes),
+        s.elapsed_secs,
+        HumanBytes(rate)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::{ErrorReport, FileReport, SCHEMA, Stats};
+
+    fn file(path: &str, status: FileStatus) -> FileReport {
+        FileReport {
+            url: format!("http://h/{path}"),
+            path: path.into(),
+            status,
+            bytes: 2048,
+            attempts: 1,
+            http_status: Some(200),
+            sha256: None,
+            error: (status == FileStatus::Failed).then(|| ErrorReport {
+                kind: "http_status".into(),
+                retryable: false,
+                message: "404 Not Found".into(),
+            }),
+        }
+    }
+
+    fn render(files: Vec<FileReport>) -> String {
+        let n = files.len() as u64;
+        let summary = RunSummary {
+            schema: SCHEMA,
+            ok: false,
+            stats: Stats { total: n, completed: n - 1, skipped: 0, failed: 1, cancelled: 0, bytes: 4096, elapsed_secs: 2.0 },
+            files,
+        };
+        let mut out = Vec::new();
+        write_table(&mut out, &summary).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn small_runs_list_every_file() {
+        let text = render(vec![file("a.bin", FileStatus::Completed), file("b.bin", FileStatus::Failed)]);
+        assert!(text.contains("completed    2.00 KiB  a.bin"), "{text}");
+        assert!(text.contains("http_status: 404 Not Found"), "{text}");
+        assert!(text.ends_with("2 files: 1 completed, 0 skipped, 1 failed, 0 cancelled; 4.00 KiB in 2.00s (2.00 KiB/s)\n"), "{text}");
+    }
+
+    #[test]
+    fn large_runs_list_only_problems() {
+        let mut files: Vec<_> = (0..30).map(|i| file(&format!("f{i}"), FileStatus::Completed)).collect();
+        files.push(file("bad", FileStatus::Failed));
+        let text = render(files);
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(text.contains("(30 completed or skipped files not listed"), "{text}");
+    }
+}

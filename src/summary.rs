@@ -1,0 +1,108 @@
+//! The JSON summary, schema 1 (SPEC §5), as plain serde structs. This is the contract that
+//! scripts read: change a field incompatibly and `SCHEMA` must be bumped.
+
+use crate::error::FileError;
+use serde::{Deserialize, Serialize};
+
+/// The schema version written into every summary.
+pub const SCHEMA: u32 = 1;
+
+/// The result of a run: what `--json` prints and what the library returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSummary {
+    /// Schema version; bumped on any incompatible change.
+    pub schema: u32,
+    /// True when every file completed or was skipped (no failures, nothing cancelled).
+    pub ok: bool,
+    /// Counts over all files.
+    pub stats: Stats,
+    /// One entry per file, in input order.
+    pub files: Vec<FileReport>,
+}
+
+/// Totals of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stats {
+    /// Files in the plan.
+    pub total: u64,
+    /// Files downloaded and verified in this run.
+    pub completed: u64,
+    /// Files already present and left alone.
+    pub skipped: u64,
+    /// Files that failed.
+    pub failed: u64,
+    /// Files not finished because the run was stopped.
+    pub cancelled: u64,
+    /// Bytes of the files completed in this run.
+    pub bytes: u64,
+    /// Wall-clock seconds from the start of the run to the summary.
+    pub elapsed_secs: f64,
+}
+
+/// A file's final state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileStatus {
+    Completed,
+    Skipped,
+    Failed,
+    Cancelled,
+}
+
+impl FileStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileStatus::Completed => "completed",
+            FileStatus::Skipped => "skipped",
+            FileStatus::Failed => "failed",
+            FileStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One file's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileReport {
+    /// The URL (a password in it is shown as `***`).
+    pub url: String,
+    /// Where the file is (or would have been), relative to `--dir`, `/`-separated.
+    pub path: String,
+    pub status: FileStatus,
+    /// Size of the file: downloaded (completed) or already there (skipped); 0 otherwise.
+    pub bytes: u64,
+    /// Requests made for this file in this run (0 when skipped).
+    pub attempts: u32,
+    /// Status of the last HTTP response, if there was one.
+    pub http_status: Option<u16>,
+    /// Hex sha256 of the file under `path`: always for completed files, for skipped ones
+    /// when they were verified against a manifest checksum.
+    pub sha256: Option<String>,
+    /// Why the file failed or was cancelled; `null` otherwise.
+    pub error: Option<ErrorReport>,
+}
+
+/// A failure, typed for scripts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorReport {
+    /// One of: http_status, network, timeout, checksum, too_large, io, invalid_response,
+    /// exists, redirect, cancelled.
+    pub kind: String,
+    /// Whether re-running the same command could help.
+    pub retryable: bool,
+    /// What happened, for people.
+    pub message: String,
+}
+
+impl From<&FileError> for ErrorReport {
+    fn from(e: &FileError) -> Self {
+        ErrorReport {
+            kind: e.kind.kind().to_string(),
+            retryable: e.kind.is_transient(),
+            message: e.message.clone(),
+        }
+    }
+}

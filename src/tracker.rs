@@ -1,0 +1,222 @@
+//! Folding the event stream into per-file state and totals, and producing the `RunSummary`.
+//! Pure: no I/O, so it is tested by feeding it events.
+
+use crate::error::FileError;
+use crate::event::Event;
+use crate::plan::Plan;
+use crate::summary::{ErrorReport, FileReport, FileStatus, RunSummary, SCHEMA, Stats};
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum State {
+    #[default]
+    Waiting,
+    Active,
+    Done(FileStatus),
+}
+
+/// What is known about one file; small, since a run may have a million.
+#[derive(Debug, Default)]
+struct FileState {
+    state: State,
+    bytes: u64,
+    attempts: u32,
+    http_status: Option<u16>,
+    sha256: Option<Box<str>>,
+    error: Option<Box<FileError>>,
+    renamed_to: Option<Box<str>>,
+}
+
+/// Per-file state and running totals of a run.
+#[derive(Debug)]
+pub struct Tracker {
+    files: Vec<FileState>,
+    started: Instant,
+    active: usize,
+    done: usize,
+    bytes_done: u64,
+}
+
+impl Tracker {
+    pub fn new(files: usize) -> Self {
+        let mut states = Vec::new();
+        states.resize_with(files, FileState::default);
+        Tracker {
+            files: states,
+            started: Instant::now(),
+            active: 0,
+            done: 0,
+            bytes_done: 0,
+        }
+    }
+
+    /// Files currently downloading.
+    pub fn active(&self) -> usize {
+        self.active
+    }
+
+    /// Files that reached a final state.
+    pub fn done(&self) -> usize {
+        self.done
+    }
+
+    /// Bytes of completed files so far.
+    pub fn bytes_done(&self) -> u64 {
+        self.bytes_done
+    }
+
+    pub fn apply(&mut self, event: &Event) {
+        let Some(id) = event.file() else { return };
+        let Some(file) = self.files.get_mut(id as usize) else { return };
+        if let State::Done(_) = file.state {
+            return; // a final state is final
+        }
+        let status = match event {
+            Event::Queued { .. } | Event::Progress { .. } | Event::Retry { .. } | Event::Stopping { .. } => None,
+            Event::Started { .. } => {
+                file.state = State::Active;
+                self.active += 1;
+                None
+            }
+            Event::Completed { bytes, attempts, http_status, sha256, renamed_to, .. } => {
+                file.bytes = *bytes;
+                file.attempts = *attempts;
+                file.http_status = Some(*http_status);
+                file.sha256 = Some(sha256.as_str().into());
+                file.renamed_to = renamed_to.as_deref().map(Into::into);
+                self.bytes_done += bytes;
+                Some(FileStatus::Completed)
+            }
+            Event::Skipped { bytes, sha256, .. } => {
+                file.bytes = *bytes;
+                file.sha256 = sha256.as_deref().map(Into::into);
+                Some(FileStatus::Skipped)
+            }
+            Event::Failed { error, attempts, http_status, .. } => {
+                file.attempts = *attempts;
+                file.http_status = *http_status;
+                file.error = Some(Box::new(error.clone()));
+                Some(FileStatus::Failed)
+            }
+            Event::Cancelled { .. } => Some(FileStatus::Cancelled),
+        };
+        if let Some(status) = status {
+            if file.state == State::Active {
+                self.active -= 1;
+            }
+            file.state = State::Done(status);
+            self.done += 1;
+        }
+    }
+
+    /// The summary of everything seen. A file with no final event (which the engine never
+    /// allows) is reported as failed rather than silently dropped.
+    pub fn summary(&self, plan: &Plan) -> RunSummary {
+        let mut stats = Stats {
+            total: self.files.len() as u64,
+            completed: 0,
+            skipped: 0,
+            failed: 0,
+            cancelled: 0,
+            bytes: self.bytes_done,
+            elapsed_secs: self.started.elapsed().as_secs_f64(),
+        };
+        let files = self
+            .files
+            .iter()
+            .zip(&plan.files)
+            .map(|(state, config)| {
+                let status = match state.state {
+                    State::Done(status) => status,
+                    State::Waiting | State::Active => FileStatus::Failed,
+                };
+                match status {
+                    FileStatus::Completed => stats.completed += 1,
+                    FileStatus::Skipped => stats.skipped += 1,
+                    FileStatus::Failed => stats.failed += 1,
+                    FileStatus::Cancelled => stats.cancelled += 1,
+                }
+                let error = match (status, &state.error) {
+                    (_, Some(error)) => Some(ErrorReport::from(&**error)),
+                    (FileStatus::Cancelled, None) => Some(ErrorReport {
+                        kind: "cancelled".into(),
+                        retryable: true,
+                        message: "the run was stopped before this file finished".into(),
+                    }),
+                    (FileStatus::Failed, None) => Some(ErrorReport {
+                        kind: "internal".into(),
+                        retryable: true,
+                        message: "no outcome was recorded for this file (a bug in dl)".into(),
+                    }),
+                    _ => None,
+                };
+                FileReport {
+                    url: crate::secret::redact_url(&config.url),
+                    path: state.renamed_to.as_deref().unwrap_or(&config.path).to_string(),
+                    status,
+                    bytes: state.bytes,
+                    attempts: state.attempts,
+                    http_status: state.http_status,
+                    sha256: state.sha256.as_deref().map(str::to_string),
+                    error,
+                }
+            })
+            .collect();
+        RunSummary {
+            schema: SCHEMA,
+            ok: stats.failed == 0 && stats.cancelled == 0,
+            stats,
+            files,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::FailureKind;
+
+    #[test]
+    fn folds_events_into_a_summary() {
+        let plan = Plan::from_urls("d", ["http://h/a", "http://u:pw@h/b", "http://h/c", "http://h/d"]).unwrap();
+        let mut t = Tracker::new(4);
+        for id in 0..4 {
+            t.apply(&Event::Queued { id });
+        }
+        t.apply(&Event::Started { id: 0 });
+        t.apply(&Event::Started { id: 1 });
+        assert_eq!(t.active(), 2);
+        t.apply(&Event::Completed {
+            id: 0,
+            bytes: 10,
+            attempts: 2,
+            http_status: 200,
+            sha256: "ab".into(),
+            renamed_to: Some("a.1".into()),
+        });
+        let error = FileError::new(FailureKind::HttpStatus(503), "503 Service Unavailable after 6 attempts");
+        t.apply(&Event::Failed { id: 1, error, attempts: 6, http_status: Some(503) });
+        t.apply(&Event::Failed { id: 1, error: FileError::new(FailureKind::Io, "late"), attempts: 9, http_status: None });
+        t.apply(&Event::Skipped { id: 2, bytes: 5, sha256: None });
+        t.apply(&Event::Cancelled { id: 3 });
+        assert_eq!((t.active(), t.done()), (0, 4));
+
+        let s = t.summary(&plan);
+        assert!(!s.ok);
+        let st = &s.stats;
+        assert_eq!((st.total, st.completed, st.failed, st.skipped, st.cancelled, st.bytes), (4, 1, 1, 1, 1, 10));
+        assert_eq!(s.files[0].path, "a.1");
+        assert_eq!(s.files[1].url, "http://u:***@h/b");
+        let e = s.files[1].error.as_ref().unwrap();
+        assert_eq!((e.kind.as_str(), e.retryable, s.files[1].attempts), ("http_status", true, 6));
+        assert_eq!(s.files[3].error.as_ref().unwrap().kind, "cancelled");
+    }
+
+    #[test]
+    fn a_file_without_an_outcome_is_never_reported_as_fine() {
+        let plan = Plan::from_urls("d", ["http://h/a"]).unwrap();
+        let s = Tracker::new(1).summary(&plan);
+        assert_eq!(s.files[0].status, FileStatus::Failed);
+        assert!(!s.ok);
+    }
+}
