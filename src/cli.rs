@@ -7,6 +7,7 @@ use crate::report::ProgressMode;
 use crate::secret::Secret;
 use clap::{Args, Parser, Subcommand};
 use reqwest::header::{HeaderName, HeaderValue};
+use crate::units::{parse_duration, parse_rate, parse_size};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -112,6 +113,30 @@ pub struct FetchArgs {
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub read_timeout: Option<Duration>,
 
+    /// Longest Retry-After a server may ask for; a longer one fails the file [default: 5m]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub max_retry_after: Option<Duration>,
+
+    /// Abandon (and retry) an attempt averaging under RATE for --min-speed-time (e.g. 10K)
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub min_speed: Option<u64>,
+
+    /// Window over which --min-speed is measured [default: 30s]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub min_speed_time: Option<Duration>,
+
+    /// Connections to one host at once, across all files [default: 8]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub max_per_host: Option<u32>,
+
+    /// Connections for one large file when the server supports Range [default: 1]
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub split: Option<u32>,
+
+    /// Overall bandwidth cap shared by all transfers (e.g. 500K, 10M per second)
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub limit_rate: Option<u64>,
+
     /// Take only the K-th of N deterministic slices of the input (by destination path)
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(u32, u32)>,
@@ -161,36 +186,6 @@ fn parse_header(text: &str) -> Result<HeaderArg, String> {
     })
 }
 
-/// `500ms`, `2s`, `1m30s`, or a bare number of seconds (`1.5`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if let Ok(secs) = text.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs).map_err(|_| format!("{text:?} is not a valid number of seconds"));
-    }
-    humantime::parse_duration(text).map_err(|e| format!("{text:?} is not a duration like 500ms, 2s or 1m: {e}"))
-}
-
-/// `1024`, `500K`, `10M`, `1.5G`, `2GiB`: binary units (K = 1024).
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let number: f64 = number.parse().map_err(|_| format!("{text:?} is not a size like 500K, 10M or 2G"))?;
-    let shift = match unit.trim().to_ascii_uppercase().trim_end_matches('B').trim_end_matches('I') {
-        "" => 0,
-        "K" => 10,
-        "M" => 20,
-        "G" => 30,
-        "T" => 40,
-        _ => return Err(format!("{text:?} has an unknown unit (use K, M, G or T)")),
-    };
-    let bytes = number * (1u64 << shift) as f64;
-    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
-        return Err(format!("{text:?} is out of range"));
-    }
-    Ok(bytes as u64)
-}
-
 /// `K/N` with 1 ≤ K ≤ N.
 pub fn parse_shard(text: &str) -> Result<(u32, u32), String> {
     let bad = || format!("{text:?} is not a shard like 2/5 (K/N with 1 <= K <= N)");
@@ -213,17 +208,6 @@ mod tests {
 
     #[test]
     fn values() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("-1").is_err());
-        assert_eq!(parse_size("1024"), Ok(1024));
-        assert_eq!(parse_size("500K"), Ok(500 * 1024));
-        assert_eq!(parse_size("1.5M"), Ok(1536 * 1024));
-        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
-        assert_eq!(parse_size("10mb"), Ok(10 << 20));
-        assert!(parse_size("10X").is_err() && parse_size("").is_err());
         assert_eq!(parse_shard("2/5"), Ok((2, 5)));
         assert!(parse_shard("0/5").is_err() && parse_shard("6/5").is_err() && parse_shard("x").is_err());
         let h = parse_header("Authorization: Bearer x").unwrap();

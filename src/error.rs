@@ -71,6 +71,8 @@ pub enum FailureKind {
     Exists,
     /// Too many redirects, or a redirect loop.
     Redirect,
+    /// The host stayed unreachable: the circuit breaker gave up on it.
+    HostUnavailable,
 }
 
 impl FailureKind {
@@ -86,6 +88,7 @@ impl FailureKind {
             FailureKind::InvalidResponse => "invalid_response",
             FailureKind::Exists => "exists",
             FailureKind::Redirect => "redirect",
+            FailureKind::HostUnavailable => "host_unavailable",
         }
     }
 
@@ -102,8 +105,15 @@ impl FailureKind {
             | FailureKind::Io
             | FailureKind::InvalidResponse
             | FailureKind::Exists
-            | FailureKind::Redirect => false,
+            | FailureKind::Redirect
+            | FailureKind::HostUnavailable => false,
         }
+    }
+
+    /// Whether re-running the same command later could help (the JSON `retryable`): the
+    /// transient kinds, and a host that was down during this run.
+    pub fn retryable(self) -> bool {
+        self.is_transient() || self == FailureKind::HostUnavailable
     }
 }
 

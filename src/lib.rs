@@ -60,6 +60,7 @@ pub mod settings;
 pub mod signal;
 pub mod summary;
 pub mod tracker;
+pub mod units;
 
 pub use engine::{Cancel, Engine, EngineConfig, OnExist, RetryPolicy};
 pub use error::{Diagnostic, Error, FailureKind, FileError};

@@ -11,8 +11,10 @@ use crate::secret::Secret;
 use reqwest::header::{HeaderName, HeaderValue};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use crate::engine::RetryPolicy;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Priority of entries that do not set one (lower runs earlier).
 pub const DEFAULT_PRIORITY: i64 = 100;
@@ -33,8 +35,30 @@ pub struct FileConfig {
     /// Per-file request headers (from a manifest); values are secrets.
     pub headers: Vec<(HeaderName, Secret<HeaderValue>)>,
     pub group: Option<Box<str>>,
-    /// Overrides the run's retry count for this file.
+    /// Overrides of the run's retry policy for this file (from a manifest).
+    pub retry: Option<Box<RetryOverride>>,
+}
+
+/// Per-file retry settings; `None` fields use the run's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetryOverride {
     pub retries: Option<u32>,
+    pub delay: Option<Duration>,
+    pub max_delay: Option<Duration>,
+}
+
+impl RetryOverride {
+    /// The run's policy with this file's overrides applied.
+    pub fn apply(overrides: Option<&RetryOverride>, run: RetryPolicy) -> RetryPolicy {
+        match overrides {
+            None => run,
+            Some(o) => RetryPolicy {
+                retries: o.retries.unwrap_or(run.retries),
+                base: o.delay.unwrap_or(run.base),
+                max: o.max_delay.unwrap_or(run.max),
+            },
+        }
+    }
 }
 
 /// Everything to download, in input order.
@@ -205,6 +229,19 @@ impl PlanBuilder {
             None => None,
         };
         let headers = parse_headers(&spec.headers).map_err(|e| problems.push(e)).unwrap_or_default();
+        let mut duration = |text: &Option<String>, key: &str| {
+            text.as_deref()
+                .and_then(|t| crate::units::parse_duration(t).map_err(|e| problems.push(format!("{key}: {e}"))).ok())
+        };
+        let delay = duration(&spec.retry_delay, "retry_delay");
+        let max_delay = duration(&spec.max_retry_delay, "max_retry_delay");
+        let retry = (spec.retries.is_some() || delay.is_some() || max_delay.is_some()).then(|| {
+            Box::new(RetryOverride {
+                retries: spec.retries,
+                delay,
+                max_delay,
+            })
+        });
         if !problems.is_empty() {
             self.diags.extend(problems.into_iter().map(|p| entry.diagnostic(p)));
             return;
@@ -224,7 +261,7 @@ impl PlanBuilder {
             checksum,
             headers,
             group: spec.group.map(Into::into),
-            retries: spec.retries,
+            retry,
         });
     }
 

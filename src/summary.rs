@@ -89,7 +89,7 @@ pub struct FileReport {
 #[serde(deny_unknown_fields)]
 pub struct ErrorReport {
     /// One of: http_status, network, timeout, checksum, too_large, io, invalid_response,
-    /// exists, redirect, cancelled.
+    /// exists, redirect, host_unavailable, cancelled.
     pub kind: String,
     /// Whether re-running the same command could help.
     pub retryable: bool,
@@ -101,7 +101,7 @@ impl From<&FileError> for ErrorReport {
     fn from(e: &FileError) -> Self {
         ErrorReport {
             kind: e.kind.kind().to_string(),
-            retryable: e.kind.is_transient(),
+            retryable: e.kind.retryable(),
             message: e.message.clone(),
         }
     }

@@ -8,6 +8,25 @@ use std::time::Duration;
 /// Redirects followed before a file fails with `error.kind = "redirect"`.
 pub(super) const MAX_REDIRECTS: usize = 10;
 
+/// Follows up to `MAX_REDIRECTS` redirects to http(s) URLs; a URL seen twice is a loop.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let next = attempt.url();
+        if !matches!(next.scheme(), "http" | "https") {
+            let message = format!("redirect to an unsupported scheme {:?} refused", next.scheme());
+            return attempt.error(message);
+        }
+        if attempt.previous().iter().any(|seen| seen == next) {
+            let message = format!("redirect loop: {} was already visited", crate::secret::redact_url(next));
+            return attempt.error(message);
+        }
+        if attempt.previous().len() > MAX_REDIRECTS {
+            return attempt.error(format!("too many redirects (more than {MAX_REDIRECTS})"));
+        }
+        attempt.follow()
+    })
+}
+
 pub(super) fn build(config: &EngineConfig) -> Result<reqwest::Client, Error> {
     reqwest::Client::builder()
         .user_agent(config.user_agent.clone())
@@ -15,7 +34,7 @@ pub(super) fn build(config: &EngineConfig) -> Result<reqwest::Client, Error> {
         // Idle connections beyond one per worker would never be reused, only hold descriptors.
         .pool_max_idle_per_host(config.workers.max(1))
         .pool_idle_timeout(Duration::from_secs(30))
-        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        .redirect(redirect_policy())
         .tcp_nodelay(true)
         .build()
         .map_err(|e| Error::Client(e.to_string()))

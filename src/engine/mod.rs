@@ -3,6 +3,7 @@
 //! file ends in exactly one final event (completed, skipped, failed or cancelled).
 
 mod client;
+mod hosts;
 mod retry;
 mod transfer;
 mod verify;
@@ -52,6 +53,17 @@ pub struct EngineConfig {
     pub connect_timeout: Duration,
     /// Longest silence while waiting for response headers or body bytes.
     pub read_timeout: Duration,
+    /// A `Retry-After` longer than this fails the file instead of waiting.
+    pub max_retry_after: Duration,
+    /// An attempt averaging under this many bytes/s over `min_speed_time` is abandoned.
+    pub min_speed: Option<u64>,
+    pub min_speed_time: Duration,
+    /// Connections to one host at once, across all files.
+    pub max_per_host: usize,
+    /// Connections for one large file (when the server supports Range).
+    pub split: u32,
+    /// Overall bandwidth cap in bytes/s, shared by all transfers.
+    pub limit_rate: Option<u64>,
 }
 
 impl Default for EngineConfig {
@@ -65,6 +77,12 @@ impl Default for EngineConfig {
             retry: RetryPolicy::default(),
             connect_timeout: Duration::from_secs(15),
             read_timeout: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(300),
+            min_speed: None,
+            min_speed_time: Duration::from_secs(30),
+            max_per_host: 8,
+            split: 1,
+            limit_rate: None,
         }
     }
 }
@@ -122,6 +140,7 @@ struct Ctx {
     client: reqwest::Client,
     events: EventSender,
     cancel: Cancel,
+    hosts: Arc<hosts::Hosts>,
 }
 
 impl Ctx {
@@ -160,6 +179,7 @@ impl Engine {
             client: self.client.clone(),
             events,
             cancel,
+            hosts: Arc::new(hosts::Hosts::new(self.config.max_per_host, self.breaker_cooldown())),
         });
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..self.config.workers.clamp(1, plan.files.len().max(1)) {
@@ -179,6 +199,12 @@ impl Engine {
         while let Some(id) = queue.pop() {
             ctx.emit(Event::Cancelled { id });
         }
+    }
+
+    /// How long a host whose breaker opened gets before it is probed: a few backoff steps.
+    fn breaker_cooldown(&self) -> Duration {
+        let retry = self.config.retry;
+        retry.base.saturating_mul(4).clamp(retry.base, retry.max.max(retry.base))
     }
 
     /// Runs `plan` to the end and returns its summary: the simplest way to use `dl` as a

@@ -3,6 +3,7 @@
 //! onto the final name; it says what happened.
 
 use super::Ctx;
+use super::hosts::{HostOutcome, host_key};
 use crate::checksum::{Digests, Hashers};
 use crate::error::{FailureKind, FileError};
 use crate::event::Event;
@@ -27,20 +28,26 @@ pub(super) struct Fetched {
 
 /// Why an attempt did not produce a whole body.
 pub(super) enum AttemptError {
-    Failed {
-        error: FileError,
-        http_status: Option<u16>,
-        retry_after: Option<Duration>,
-    },
+    Failed(Failure),
     Cancelled,
 }
 
+/// A failed attempt, with what the retry logic and the host state need to know.
+pub(super) struct Failure {
+    pub error: FileError,
+    pub http_status: Option<u16>,
+    pub retry_after: Option<Duration>,
+    /// No connection could be made (what the circuit breaker counts).
+    pub connect: bool,
+}
+
 fn failed(kind: FailureKind, message: impl Into<String>) -> AttemptError {
-    AttemptError::Failed {
+    AttemptError::Failed(Failure {
         error: FileError::new(kind, message),
         http_status: None,
         retry_after: None,
-    }
+        connect: false,
+    })
 }
 
 /// The innermost cause of a reqwest error, which says what actually happened
@@ -58,14 +65,15 @@ fn cause(e: &reqwest::Error) -> String {
 fn request_error(e: reqwest::Error) -> AttemptError {
     let e = e.without_url();
     if e.is_redirect() {
-        failed(
-            FailureKind::Redirect,
-            format!("too many redirects (more than {}) or a redirect loop", super::client::MAX_REDIRECTS),
-        )
+        failed(FailureKind::Redirect, cause(&e))
     } else if e.is_timeout() {
         failed(FailureKind::Timeout, format!("timed out: {}", cause(&e)))
     } else if e.is_connect() {
-        failed(FailureKind::Network, format!("cannot connect: {}", cause(&e)))
+        let mut failure = failed(FailureKind::Network, format!("cannot connect: {}", cause(&e)));
+        if let AttemptError::Failed(f) = &mut failure {
+            f.connect = true;
+        }
+        failure
     } else {
         failed(FailureKind::Network, format!("request failed: {}", cause(&e)))
     }
@@ -75,10 +83,23 @@ fn io_error(path: &Path, action: &str, e: std::io::Error) -> AttemptError {
     failed(FailureKind::Io, format!("cannot {action} {}: {e}", path.display()))
 }
 
-/// Runs one attempt for `file` from `url`, writing to `part`.
+/// Runs one attempt for `file` from `url`, writing to `part`: waits for a connection slot to
+/// the host, fetches, and tells the host state whether a connection could be made.
 pub(super) async fn attempt(ctx: &Ctx, id: FileId, file: &FileConfig, url: &url::Url, part: &Path) -> Result<Fetched, AttemptError> {
+    let host = host_key(url);
+    let run = async {
+        let permit = ctx.hosts.acquire(&host).await.map_err(|error| {
+            AttemptError::Failed(Failure { error, http_status: None, retry_after: None, connect: false })
+        })?;
+        let result = fetch(ctx, id, file, url, part).await;
+        permit.finish(match &result {
+            Err(AttemptError::Failed(f)) if f.connect => HostOutcome::ConnectFailed(f.error.message.clone()),
+            _ => HostOutcome::Connected,
+        });
+        result
+    };
     tokio::select! {
-        result = fetch(ctx, id, file, url, part) => result,
+        result = run => result,
         () = ctx.cancel.aborted() => Err(AttemptError::Cancelled),
     }
 }
@@ -106,19 +127,19 @@ async fn fetch(ctx: &Ctx, id: FileId, file: &FileConfig, url: &url::Url, part: &
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| super::retry::parse_retry_after(v, SystemTime::now()));
-        return Err(AttemptError::Failed {
+        return Err(AttemptError::Failed(Failure {
             error: FileError::new(FailureKind::HttpStatus(status.as_u16()), status_text(status)),
             http_status: Some(status.as_u16()),
             retry_after,
-        });
+            connect: false,
+        }));
     }
     let http_status = status.as_u16();
     let with_status = |e: AttemptError| match e {
-        AttemptError::Failed { error, retry_after, .. } => AttemptError::Failed {
-            error,
+        AttemptError::Failed(f) => AttemptError::Failed(Failure {
             http_status: Some(http_status),
-            retry_after,
-        },
+            ..f
+        }),
         other => other,
     };
     stream_body(ctx, id, file, response, part).await.map_err(with_status).map(|(bytes, digests)| Fetched {
@@ -154,9 +175,16 @@ async fn stream_body(
     let mut hashers = Hashers::new(file.checksum.as_ref());
     let mut received: u64 = 0;
     let mut last_progress = Instant::now();
+    let mut speed = SpeedCheck::new(config.min_speed, config.min_speed_time);
     ctx.emit(Event::Progress { id, bytes: 0, total });
     loop {
-        let chunk = match tokio::time::timeout(config.read_timeout, response.chunk()).await {
+        let silence_limit = tokio::time::Instant::now() + config.read_timeout;
+        let deadline = speed.next_check().map_or(silence_limit, |c| c.min(silence_limit));
+        let chunk = match tokio::time::timeout_at(deadline, response.chunk()).await {
+            Err(_) if deadline < silence_limit => {
+                speed.check(received)?;
+                continue;
+            }
             Err(_) => {
                 return Err(failed(
                     FailureKind::Timeout,
@@ -191,6 +219,7 @@ async fn stream_body(
         }
         hashers.update(&chunk);
         out.write_all(&chunk).await.map_err(|e| io_error(part, "write", e))?;
+        speed.check(received)?;
         if last_progress.elapsed() >= PROGRESS_EVERY {
             last_progress = Instant::now();
             ctx.emit(Event::Progress { id, bytes: received, total });
@@ -207,6 +236,53 @@ async fn stream_body(
     }
     ctx.emit(Event::Progress { id, bytes: received, total });
     Ok((received, hashers.finish()))
+}
+
+/// `--min-speed`: an attempt whose average over each window of `--min-speed-time` is under
+/// the minimum is abandoned (as a timeout, so it is retried).
+struct SpeedCheck {
+    min: Option<u64>,
+    window: Duration,
+    window_start: tokio::time::Instant,
+    window_bytes: u64,
+}
+
+impl SpeedCheck {
+    fn new(min: Option<u64>, window: Duration) -> Self {
+        SpeedCheck {
+            min,
+            window,
+            window_start: tokio::time::Instant::now(),
+            window_bytes: 0,
+        }
+    }
+
+    fn next_check(&self) -> Option<tokio::time::Instant> {
+        self.min.map(|_| self.window_start + self.window)
+    }
+
+    fn check(&mut self, received: u64) -> Result<(), AttemptError> {
+        let Some(min) = self.min else { return Ok(()) };
+        let elapsed = self.window_start.elapsed();
+        if elapsed < self.window {
+            return Ok(());
+        }
+        let rate = (received - self.window_bytes) as f64 / elapsed.as_secs_f64();
+        if rate < min as f64 {
+            return Err(failed(
+                FailureKind::Timeout,
+                format!(
+                    "slower than --min-speed {}/s for {} ({}/s)",
+                    indicatif::HumanBytes(min),
+                    humantime::format_duration(self.window),
+                    indicatif::HumanBytes(rate as u64)
+                ),
+            ));
+        }
+        self.window_start = tokio::time::Instant::now();
+        self.window_bytes = received;
+        Ok(())
+    }
 }
 
 fn of_total(total: Option<u64>) -> String {

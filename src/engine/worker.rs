@@ -1,7 +1,8 @@
 //! One file's life: the on-exist policy, the attempt loop with retries and mirror failover,
 //! verification, and placing the result. Every path ends in exactly one final event.
 
-use super::transfer::{self, AttemptError, Fetched};
+use super::hosts::host_key;
+use super::transfer::{self, AttemptError, Failure, Fetched};
 use super::verify::{self, Existing};
 use super::{Ctx, Phase};
 use crate::error::{FailureKind, FileError};
@@ -65,26 +66,36 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
 /// is stopped. Mirrors are tried in turn, each attempt moving to the next URL.
 async fn attempts(ctx: &Ctx, id: FileId, part: &std::path::Path) -> Result<(Fetched, u32), Event> {
     let file = &ctx.plan.files[id as usize];
-    let policy = ctx.config.retry;
-    let max_attempts = file.retries.unwrap_or(policy.retries).saturating_add(1);
+    let policy = crate::plan::RetryOverride::apply(file.retry.as_deref(), ctx.config.retry);
+    let max_attempts = policy.retries.saturating_add(1);
     let urls: Vec<&url::Url> = std::iter::once(&file.url).chain(&file.mirrors).collect();
     let mut attempt: u32 = 1;
     loop {
         let url = urls[(attempt as usize - 1) % urls.len()];
-        let (error, http_status, retry_after) = match transfer::attempt(ctx, id, file, url, part).await {
+        let Failure { error, http_status, retry_after, .. } = match transfer::attempt(ctx, id, file, url, part).await {
             Ok(fetched) => return Ok((fetched, attempt)),
             Err(AttemptError::Cancelled) => return Err(Event::Cancelled { id }),
-            Err(AttemptError::Failed { error, http_status, retry_after }) => (error, http_status, retry_after),
+            Err(AttemptError::Failed(failure)) => failure,
         };
-        if !error.kind.is_transient() || attempt >= max_attempts || ctx.cancel.phase() == Phase::Abort {
-            let error = if attempt > 1 {
-                FileError::new(error.kind, format!("{} after {attempt} attempts", error.message))
-            } else {
-                error
+        let too_long = retry_after.filter(|wait| *wait > ctx.config.max_retry_after);
+        if !error.kind.is_transient() || attempt >= max_attempts || too_long.is_some() || ctx.cancel.phase() == Phase::Abort {
+            let message = match too_long {
+                Some(wait) => format!(
+                    "{}: the server asks to wait {} before retrying (Retry-After), more than --max-retry-after {}",
+                    error.message,
+                    humantime::format_duration(wait),
+                    humantime::format_duration(ctx.config.max_retry_after)
+                ),
+                None if attempt > 1 => format!("{} after {attempt} attempts", error.message),
+                None => error.message,
             };
-            return Err(failed(id, error, attempt, http_status));
+            return Err(failed(id, FileError::new(error.kind, message), attempt, http_status));
         }
         let delay = policy.delay(attempt, retry_after);
+        if matches!(http_status, Some(429 | 503)) {
+            // The host is overloaded: every request to it waits, not only this file's.
+            ctx.hosts.throttle(&host_key(url), delay);
+        }
         attempt += 1;
         ctx.emit(Event::Retry { id, attempt, max_attempts, delay, reason: error.message });
         tokio::select! {

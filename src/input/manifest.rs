@@ -18,6 +18,8 @@ struct Defaults {
     headers: Option<BTreeMap<String, String>>,
     group: Option<String>,
     retries: Option<u32>,
+    retry_delay: Option<String>,
+    max_retry_delay: Option<String>,
 }
 
 /// One `[[file]]` entry.
@@ -33,6 +35,8 @@ struct Entry {
     headers: Option<BTreeMap<String, String>>,
     group: Option<String>,
     retries: Option<u32>,
+    retry_delay: Option<String>,
+    max_retry_delay: Option<String>,
 }
 
 impl Entry {
@@ -54,6 +58,8 @@ impl Entry {
             headers,
             group: self.group.or_else(|| defaults.group.clone()),
             retries: self.retries.or(defaults.retries),
+            retry_delay: self.retry_delay.or_else(|| defaults.retry_delay.clone()),
+            max_retry_delay: self.max_retry_delay.or_else(|| defaults.max_retry_delay.clone()),
         })
     }
 }

@@ -38,6 +38,9 @@ pub struct FileSpec {
     pub headers: Vec<(String, String)>,
     pub group: Option<String>,
     pub retries: Option<u32>,
+    /// Durations as written (`500ms`); `plan` parses them.
+    pub retry_delay: Option<String>,
+    pub max_retry_delay: Option<String>,
 }
 
 /// What a SOURCE argument is.

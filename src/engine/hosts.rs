@@ -1,0 +1,268 @@
+//! Per-host politeness shared by every file of a run: a cap on connections to one host, a
+//! shared backoff when a host says 429/503 (every request to it waits, not only the file that
+//! got the answer), and a circuit breaker that stops spending retries on a host that is down.
+//!
+//! Breaker: after `BREAKER_THRESHOLD` consecutive connection failures the host is *open*: no
+//! requests for a cooldown, then one probe. If the probe connects, the host is closed again;
+//! if it fails too, the host is *down* and its remaining files fail at once with
+//! `host_unavailable` instead of each spending its full retry budget.
+
+use crate::error::{FailureKind, FileError};
+use std::collections::HashMap;
+use std::pin::pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// Consecutive connection failures that open the breaker.
+pub(super) const BREAKER_THRESHOLD: u32 = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Breaker {
+    Closed,
+    Open { until: Instant },
+    Probing,
+    Down,
+}
+
+#[derive(Debug)]
+struct HostState {
+    active: usize,
+    blocked_until: Option<Instant>,
+    connect_failures: u32,
+    breaker: Breaker,
+    last_error: String,
+    changed: Arc<Notify>,
+}
+
+impl HostState {
+    fn new() -> Self {
+        HostState {
+            active: 0,
+            blocked_until: None,
+            connect_failures: 0,
+            breaker: Breaker::Closed,
+            last_error: String::new(),
+            changed: Arc::new(Notify::new()),
+        }
+    }
+}
+
+/// How an attempt with a permit went, as far as the host is concerned.
+pub(super) enum HostOutcome {
+    /// A connection was made (whatever the response).
+    Connected,
+    /// No connection could be made (refused, unreachable, connect timeout).
+    ConnectFailed(String),
+}
+
+/// The hosts of a run.
+#[derive(Debug)]
+pub(super) struct Hosts {
+    max_per_host: usize,
+    cooldown: Duration,
+    states: Mutex<HashMap<String, HostState>>,
+}
+
+/// `host:port` of a URL: what the cap, the backoff and the breaker are kept for.
+pub(super) fn host_key(url: &url::Url) -> String {
+    format!("{}:{}", url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(0))
+}
+
+enum Wait {
+    Until(Instant),
+    Notified,
+}
+
+impl Hosts {
+    pub(super) fn new(max_per_host: usize, cooldown: Duration) -> Self {
+        Hosts {
+            max_per_host: max_per_host.max(1),
+            cooldown,
+            states: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, HostState>> {
+        self.states.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until a connection to `host` may be opened: under the cap, past any shared
+    /// backoff, and not held back by the breaker. Fails at once when the host is down.
+    pub(super) async fn acquire(self: &Arc<Self>, host: &str) -> Result<HostPermit, FileError> {
+        loop {
+            let (wait, changed) = {
+                let mut states = self.lock();
+                let st = states.entry(host.to_string()).or_insert_with(HostState::new);
+                let now = Instant::now();
+                let mut probe = false;
+                let wait = match st.breaker {
+                    Breaker::Down => return Err(host_down(host, st)),
+                    Breaker::Open { until } if now < until => Some(Wait::Until(until)),
+                    Breaker::Probing => Some(Wait::Notified),
+                    Breaker::Open { .. } | Breaker::Closed => {
+                        probe = matches!(st.breaker, Breaker::Open { .. });
+                        match st.blocked_until {
+                            Some(t) if now < t => Some(Wait::Until(t)),
+                            _ if st.active >= self.max_per_host => Some(Wait::Notified),
+                            _ => None,
+                        }
+                    }
+                };
+                match wait {
+                    None => {
+                        st.active += 1;
+                        if probe {
+                            st.breaker = Breaker::Probing;
+                        }
+                        return Ok(HostPermit {
+                            hosts: self.clone(),
+                            host: host.to_string(),
+                            probe,
+                            reported: false,
+                        });
+                    }
+                    Some(wait) => (wait, st.changed.clone()),
+                }
+            };
+            let mut notified = pin!(changed.notified());
+            notified.as_mut().enable();
+            match wait {
+                Wait::Until(t) => {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(t) => {}
+                        () = notified => {}
+                    }
+                }
+                Wait::Notified => notified.await,
+            }
+        }
+    }
+
+    /// Holds back every request to `host` for `delay` (after a 429 or 503).
+    pub(super) fn throttle(&self, host: &str, delay: Duration) {
+        let mut states = self.lock();
+        let st = states.entry(host.to_string()).or_insert_with(HostState::new);
+        let until = Instant::now() + delay;
+        if st.blocked_until.is_none_or(|t| t < until) {
+            st.blocked_until = Some(until);
+        }
+    }
+
+    fn release(&self, host: &str, probe: bool, outcome: Option<HostOutcome>) {
+        let mut states = self.lock();
+        let Some(st) = states.get_mut(host) else { return };
+        st.active = st.active.saturating_sub(1);
+        match outcome {
+            Some(HostOutcome::Connected) => {
+                st.connect_failures = 0;
+                if probe || st.breaker != Breaker::Down {
+                    st.breaker = Breaker::Closed;
+                }
+            }
+            Some(HostOutcome::ConnectFailed(error)) => {
+                st.connect_failures += 1;
+                st.last_error = error;
+                if probe {
+                    st.breaker = Breaker::Down;
+                } else if st.breaker == Breaker::Closed && st.connect_failures >= BREAKER_THRESHOLD {
+                    st.breaker = Breaker::Open {
+                        until: Instant::now() + self.cooldown,
+                    };
+                }
+            }
+            // Cancelled mid-probe: let another request probe.
+            None if probe => st.breaker = Breaker::Open { until: Instant::now() },
+            None => {}
+        }
+        st.changed.notify_waiters();
+    }
+}
+
+fn host_down(host: &str, st: &HostState) -> FileError {
+    FileError::new(
+        FailureKind::HostUnavailable,
+        format!(
+            "host {host} is unreachable ({} connection failures in a row, last: {}); its remaining files were not tried",
+            st.connect_failures, st.last_error
+        ),
+    )
+}
+
+/// A connection slot to one host; released on drop.
+pub(super) struct HostPermit {
+    hosts: Arc<Hosts>,
+    host: String,
+    probe: bool,
+    reported: bool,
+}
+
+impl HostPermit {
+    /// Releases the slot and tells the host state how the attempt went.
+    pub(super) fn finish(mut self, outcome: HostOutcome) {
+        self.reported = true;
+        self.hosts.release(&self.host, self.probe, Some(outcome));
+    }
+}
+
+impl Drop for HostPermit {
+    fn drop(&mut self) {
+        if !self.reported {
+            self.hosts.release(&self.host, self.probe, None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn cap_backoff_and_breaker() {
+        let hosts = Arc::new(Hosts::new(2, Duration::from_secs(1)));
+        let a = hosts.acquire("h:80").await.unwrap();
+        let b = hosts.acquire("h:80").await.unwrap();
+        // At the cap: a third waits until one is released.
+        let third = tokio::spawn({
+            let hosts = hosts.clone();
+            async move { hosts.acquire("h:80").await.map(|p| p.finish(HostOutcome::Connected)) }
+        });
+        tokio::task::yield_now().await;
+        assert!(!third.is_finished());
+        a.finish(HostOutcome::Connected);
+        third.await.unwrap().unwrap();
+        b.finish(HostOutcome::Connected);
+
+        // Shared backoff holds back everyone for the delay.
+        hosts.throttle("h:80", Duration::from_secs(5));
+        let start = Instant::now();
+        hosts.acquire("h:80").await.unwrap().finish(HostOutcome::Connected);
+        assert!(start.elapsed() >= Duration::from_secs(5));
+
+        // Breaker: three connection failures open it; a failed probe marks the host down.
+        for _ in 0..BREAKER_THRESHOLD {
+            hosts.acquire("d:80").await.unwrap().finish(HostOutcome::ConnectFailed("refused".into()));
+        }
+        let start = Instant::now();
+        let probe = hosts.acquire("d:80").await.unwrap();
+        assert!(start.elapsed() >= Duration::from_secs(1), "waited for the cooldown");
+        probe.finish(HostOutcome::ConnectFailed("refused".into()));
+        let err = hosts.acquire("d:80").await.err().unwrap();
+        assert_eq!(err.kind, FailureKind::HostUnavailable);
+        assert!(err.message.contains("refused"));
+        // Other hosts are not affected.
+        hosts.acquire("other:80").await.unwrap().finish(HostOutcome::Connected);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_successful_probe_closes_the_breaker() {
+        let hosts = Arc::new(Hosts::new(4, Duration::from_millis(10)));
+        for _ in 0..BREAKER_THRESHOLD {
+            hosts.acquire("h:1").await.unwrap().finish(HostOutcome::ConnectFailed("x".into()));
+        }
+        hosts.acquire("h:1").await.unwrap().finish(HostOutcome::Connected);
+        hosts.acquire("h:1").await.unwrap().finish(HostOutcome::ConnectFailed("x".into()));
+        hosts.acquire("h:1").await.unwrap().finish(HostOutcome::Connected);
+    }
+}
