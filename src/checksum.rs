@@ -164,17 +164,29 @@ impl Digests {
 
 /// Hashes a whole existing file (used to check a file that is already there).
 pub fn hash_file(path: &std::path::Path, expected: Option<&Checksum>) -> std::io::Result<Digests> {
+    let len = std::fs::metadata(path)?.len();
+    Ok(hash_prefix(path, len, expected)?.finish())
+}
+
+/// Hashers fed with the first `len` bytes of a file: the state to continue a resumed download.
+pub fn hash_prefix(path: &std::path::Path, len: u64, expected: Option<&Checksum>) -> std::io::Result<Hashers> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
+    let mut file = std::fs::File::open(path)?.take(len);
     let mut hashers = Hashers::new(expected);
     let mut buf = vec![0u8; 256 * 1024];
+    let mut read = 0u64;
     loop {
         let n = file.read(&mut buf)?;
         if n == 0 {
-            return Ok(hashers.finish());
+            break;
         }
+        read += n as u64;
         hashers.update(&buf[..n]);
     }
+    if read < len {
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "file is shorter than expected"));
+    }
+    Ok(hashers)
 }
 
 #[cfg(test)]

@@ -53,8 +53,20 @@ pub enum Event {
     },
     /// The run was stopped before the file finished (its `.part` is kept).
     Cancelled { id: FileId },
-    /// A signal arrived: `now` is false for "start nothing new", true for "stop now".
-    Stopping { now: bool },
+    /// The run is stopping: `now` is false for "start nothing new", true for "stop now".
+    Stopping { now: bool, cause: StopCause },
+}
+
+/// Why a run stops early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopCause {
+    /// SIGINT (Ctrl-C).
+    Interrupt,
+    /// SIGTERM.
+    Terminate,
+    /// A local write failed in a way every file would hit (disk full, read-only file system).
+    WriteError,
 }
 
 impl Event {

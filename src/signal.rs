@@ -3,7 +3,7 @@
 //! a `Stopping` event; the reporter says it.
 
 use crate::engine::{Cancel, Phase};
-use crate::event::Event;
+use crate::event::{Event, StopCause};
 use crate::exit::SignalState;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -50,10 +50,11 @@ pub fn listen(cancel: Cancel, events: WeakUnboundedSender<Event>) -> std::io::Re
             } else {
                 Phase::Abort
             };
+            let cause = if seen == TERMINATED { StopCause::Terminate } else { StopCause::Interrupt };
             if cancel.advance(phase)
                 && let Some(events) = events.upgrade()
             {
-                let _ = events.send(Event::Stopping { now: phase == Phase::Abort });
+                let _ = events.send(Event::Stopping { now: phase == Phase::Abort, cause });
             }
         }
     });
@@ -71,7 +72,7 @@ pub fn listen(cancel: Cancel, events: WeakUnboundedSender<Event>) -> std::io::Re
             if cancel.advance(phase)
                 && let Some(events) = events.upgrade()
             {
-                let _ = events.send(Event::Stopping { now: phase == Phase::Abort });
+                let _ = events.send(Event::Stopping { now: phase == Phase::Abort, cause: StopCause::Interrupt });
             }
         }
     });

@@ -4,6 +4,7 @@
 
 mod client;
 mod hosts;
+mod resume;
 mod retry;
 mod transfer;
 mod verify;

@@ -1,16 +1,20 @@
-//! One attempt: a GET, the response checked, the body streamed into `NAME.part` while it is
-//! hashed, its length checked against Content-Length. It neither decides to retry nor renames
-//! onto the final name; it says what happened.
+//! One attempt: a GET (with `Range` + `If-Range` when a `.part` can be resumed), the answer
+//! checked, the body streamed into `NAME.part` while it is hashed (a resumed prefix is hashed
+//! from disk first), its length checked against what the server announced. It neither
+//! decides to retry nor renames onto the final name; it says what happened.
 
 use super::Ctx;
 use super::hosts::{HostOutcome, host_key};
+use super::resume::{self, Local, Meta};
 use crate::checksum::{Digests, Hashers};
 use crate::error::{FailureKind, FileError};
 use crate::event::Event;
 use crate::plan::{FileConfig, FileId};
-use std::path::Path;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE, RETRY_AFTER};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 /// Progress events are sent at most this often per file: enough for smooth bars, cheap
 /// enough to cost nothing measurable.
@@ -19,14 +23,15 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// Bytes gathered before each write to disk.
 const WRITE_BUFFER: usize = 256 * 1024;
 
-/// A body that arrived whole.
+/// A file whose bytes are all in its `.part`, hashed.
 pub(super) struct Fetched {
+    /// Length of the whole file.
     pub bytes: u64,
     pub digests: Digests,
     pub http_status: u16,
 }
 
-/// Why an attempt did not produce a whole body.
+/// Why an attempt did not produce a whole file.
 pub(super) enum AttemptError {
     Failed(Failure),
     Cancelled,
@@ -39,6 +44,8 @@ pub(super) struct Failure {
     pub retry_after: Option<Duration>,
     /// No connection could be made (what the circuit breaker counts).
     pub connect: bool,
+    /// A local write failed in a way every other file would hit too (disk full, read-only).
+    pub stops_run: bool,
 }
 
 fn failed(kind: FailureKind, message: impl Into<String>) -> AttemptError {
@@ -47,6 +54,7 @@ fn failed(kind: FailureKind, message: impl Into<String>) -> AttemptError {
         http_status: None,
         retry_after: None,
         connect: false,
+        stops_run: false,
     })
 }
 
@@ -64,23 +72,29 @@ fn cause(e: &reqwest::Error) -> String {
 
 fn request_error(e: reqwest::Error) -> AttemptError {
     let e = e.without_url();
-    if e.is_redirect() {
+    let mut failure = if e.is_redirect() {
         failed(FailureKind::Redirect, cause(&e))
     } else if e.is_timeout() {
         failed(FailureKind::Timeout, format!("timed out: {}", cause(&e)))
     } else if e.is_connect() {
-        let mut failure = failed(FailureKind::Network, format!("cannot connect: {}", cause(&e)));
-        if let AttemptError::Failed(f) = &mut failure {
-            f.connect = true;
-        }
-        failure
+        failed(FailureKind::Network, format!("cannot connect: {}", cause(&e)))
     } else {
         failed(FailureKind::Network, format!("request failed: {}", cause(&e)))
+    };
+    if let AttemptError::Failed(f) = &mut failure {
+        f.connect = e.is_connect();
     }
+    failure
 }
 
 fn io_error(path: &Path, action: &str, e: std::io::Error) -> AttemptError {
-    failed(FailureKind::Io, format!("cannot {action} {}: {e}", path.display()))
+    use std::io::ErrorKind::{QuotaExceeded, ReadOnlyFilesystem, StorageFull};
+    let stops_run = matches!(e.kind(), StorageFull | QuotaExceeded | ReadOnlyFilesystem);
+    let mut failure = failed(FailureKind::Io, format!("cannot {action} {}: {e}", path.display()));
+    if let AttemptError::Failed(f) = &mut failure {
+        f.stops_run = stops_run;
+    }
+    failure
 }
 
 /// Runs one attempt for `file` from `url`, writing to `part`: waits for a connection slot to
@@ -89,7 +103,7 @@ pub(super) async fn attempt(ctx: &Ctx, id: FileId, file: &FileConfig, url: &url:
     let host = host_key(url);
     let run = async {
         let permit = ctx.hosts.acquire(&host).await.map_err(|error| {
-            AttemptError::Failed(Failure { error, http_status: None, retry_after: None, connect: false })
+            AttemptError::Failed(Failure { error, http_status: None, retry_after: None, connect: false, stops_run: false })
         })?;
         let result = fetch(ctx, id, file, url, part).await;
         permit.finish(match &result {
@@ -104,7 +118,117 @@ pub(super) async fn attempt(ctx: &Ctx, id: FileId, file: &FileConfig, url: &url:
     }
 }
 
+/// Where the body of this attempt goes.
+enum Body {
+    /// Stream `response` into the part from byte `start`; `meta` describes the resource.
+    Stream { response: reqwest::Response, start: u64, total: Option<u64>, fresh_meta: Option<Meta> },
+    /// The part already holds the whole resource (a 416 that confirmed it).
+    Complete { len: u64, http_status: u16 },
+}
+
 async fn fetch(ctx: &Ctx, id: FileId, file: &FileConfig, url: &url::Url, part: &Path) -> Result<Fetched, AttemptError> {
+    let local = {
+        let (part, url) = (part.to_path_buf(), url.clone());
+        tokio::task::spawn_blocking(move || resume::inspect(&part, &url))
+            .await
+            .unwrap_or(Local::Fresh { warning: None })
+    };
+    let body = match local {
+        Local::Fresh { warning } => {
+            if let Some(w) = warning {
+                tracing::warn!("{w}");
+            }
+            fresh(ctx, file, url).await?
+        }
+        Local::Resume { offset, meta } => resumed(ctx, file, url, part, offset, meta).await?,
+    };
+    match body {
+        Body::Complete { len, http_status } => {
+            let hashers = hash_prefix(part, len, file).await?;
+            Ok(Fetched { bytes: len, digests: hashers.finish(), http_status })
+        }
+        Body::Stream { response, start, total, fresh_meta } => {
+            let http_status = response.status().as_u16();
+            if let Some(meta) = fresh_meta {
+                let (meta_file, part_owned) = (resume::meta_path(part), part.to_path_buf());
+                let stored = tokio::task::spawn_blocking(move || meta.store(&meta_file)).await;
+                if let Ok(Err(e)) = stored {
+                    return Err(io_error(&resume::meta_path(&part_owned), "write", e));
+                }
+            }
+            stream_body(ctx, id, file, response, part, start, total)
+                .await
+                .map(|(bytes, digests)| Fetched { bytes, digests, http_status })
+                .map_err(|e| with_status(e, http_status))
+        }
+    }
+}
+
+fn with_status(e: AttemptError, http_status: u16) -> AttemptError {
+    match e {
+        AttemptError::Failed(f) => AttemptError::Failed(Failure { http_status: Some(http_status), ..f }),
+        other => other,
+    }
+}
+
+/// A request for the whole resource.
+async fn fresh(ctx: &Ctx, file: &FileConfig, url: &url::Url) -> Result<Body, AttemptError> {
+    let response = checked(send(ctx, file, url, None).await?)?;
+    Ok(stream_from_start(response, url))
+}
+
+fn stream_from_start(response: reqwest::Response, url: &url::Url) -> Body {
+    let total = response.content_length();
+    // Small files are cheaper to restart than to track.
+    let fresh_meta = match total {
+        Some(len) if len <= resume::RESUME_MIN_BYTES => None,
+        _ => Meta::from_response(url, response.headers(), total),
+    };
+    Body::Stream { response, start: 0, total, fresh_meta }
+}
+
+/// A request for the rest of a `.part`, guarded by `If-Range`. Anything that does not prove
+/// the server continues the very same resource at the very offset restarts from zero.
+async fn resumed(ctx: &Ctx, file: &FileConfig, url: &url::Url, part: &Path, offset: u64, meta: Meta) -> Result<Body, AttemptError> {
+    let response = send(ctx, file, url, Some((offset, &meta))).await?;
+    let status = response.status();
+    let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    if status == StatusCode::PARTIAL_CONTENT {
+        let range = header(CONTENT_RANGE).as_deref().and_then(resume::parse_content_range);
+        match range {
+            Some((first, _, total)) if first == offset && (meta.total.is_none() || total == meta.total) => {
+                tracing::info!("resuming {} at byte {offset}", part.display());
+                return Ok(Body::Stream { response, start: offset, total: total.or(meta.total), fresh_meta: None });
+            }
+            _ => tracing::warn!(
+                "{}: the server answered the resume with an unexpected Content-Range {:?}; starting over",
+                part.display(),
+                header(CONTENT_RANGE).unwrap_or_default()
+            ),
+        }
+    } else if status == StatusCode::RANGE_NOT_SATISFIABLE {
+        let total = header(CONTENT_RANGE).as_deref().and_then(resume::parse_unsatisfied_range);
+        let same = match (&meta.etag, header(ETAG), &meta.last_modified, header(LAST_MODIFIED)) {
+            (Some(had), Some(now), _, _) => *had == now,
+            (None, _, Some(had), Some(now)) => *had == now,
+            _ => false,
+        };
+        if same && total.is_some() && total == meta.total && Some(offset) == meta.total {
+            return Ok(Body::Complete { len: offset, http_status: status.as_u16() });
+        }
+        tracing::warn!("{}: the server cannot resume it; starting over", part.display());
+    } else if status.is_success() {
+        // Range ignored, or the validator no longer matches: this is the whole new resource.
+        tracing::info!("{}: the server sent the whole file; starting over", part.display());
+        return Ok(stream_from_start(response, url));
+    } else {
+        return Err(status_failure(response));
+    }
+    drop(response);
+    fresh(ctx, file, url).await
+}
+
+async fn send(ctx: &Ctx, file: &FileConfig, url: &url::Url, range: Option<(u64, &Meta)>) -> Result<reqwest::Response, AttemptError> {
     let config = &ctx.config;
     let mut request = ctx.client.get(url.clone());
     for (name, value) in config.headers.iter().filter(|(n, _)| !file.headers.iter().any(|(f, _)| f == n)) {
@@ -113,47 +237,68 @@ async fn fetch(ctx: &Ctx, id: FileId, file: &FileConfig, url: &url::Url, part: &
     for (name, value) in &file.headers {
         request = request.header(name, value.expose());
     }
-    let response = tokio::time::timeout(config.read_timeout, request.send())
-        .await
-        .map_err(|_| {
-            failed(FailureKind::Timeout, format!("no response within {}", humantime::format_duration(config.read_timeout)))
-        })?
-        .map_err(request_error)?;
-
-    let status = response.status();
-    if !status.is_success() {
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| super::retry::parse_retry_after(v, SystemTime::now()));
-        return Err(AttemptError::Failed(Failure {
-            error: FileError::new(FailureKind::HttpStatus(status.as_u16()), status_text(status)),
-            http_status: Some(status.as_u16()),
-            retry_after,
-            connect: false,
-        }));
+    if let Some((offset, meta)) = range
+        && let Some(validator) = meta.if_range()
+    {
+        request = request.header(RANGE, format!("bytes={offset}-")).header(IF_RANGE, validator);
     }
-    let http_status = status.as_u16();
-    let with_status = |e: AttemptError| match e {
-        AttemptError::Failed(f) => AttemptError::Failed(Failure {
-            http_status: Some(http_status),
-            ..f
-        }),
-        other => other,
-    };
-    stream_body(ctx, id, file, response, part).await.map_err(with_status).map(|(bytes, digests)| Fetched {
-        bytes,
-        digests,
-        http_status,
+    tokio::time::timeout(config.read_timeout, request.send())
+        .await
+        .map_err(|_| failed(FailureKind::Timeout, format!("no response within {}", humantime::format_duration(config.read_timeout))))?
+        .map_err(request_error)
+}
+
+/// A success status passes; anything else is the attempt's failure (with Retry-After).
+fn checked(response: reqwest::Response) -> Result<reqwest::Response, AttemptError> {
+    if response.status().is_success() { Ok(response) } else { Err(status_failure(response)) }
+}
+
+fn status_failure(response: reqwest::Response) -> AttemptError {
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| super::retry::parse_retry_after(v, SystemTime::now()));
+    AttemptError::Failed(Failure {
+        error: FileError::new(FailureKind::HttpStatus(status.as_u16()), status_text(status)),
+        http_status: Some(status.as_u16()),
+        retry_after,
+        connect: false,
+        stops_run: false,
     })
 }
 
-fn status_text(status: reqwest::StatusCode) -> String {
+fn status_text(status: StatusCode) -> String {
     match status.canonical_reason() {
         Some(reason) => format!("{} {reason}", status.as_u16()),
         None => format!("HTTP status {}", status.as_u16()),
     }
+}
+
+async fn hash_prefix(part: &Path, len: u64, file: &FileConfig) -> Result<Hashers, AttemptError> {
+    let (path, expected): (PathBuf, _) = (part.to_path_buf(), file.checksum.clone());
+    match tokio::task::spawn_blocking(move || crate::checksum::hash_prefix(&path, len, expected.as_ref())).await {
+        Ok(Ok(hashers)) => Ok(hashers),
+        Ok(Err(e)) => Err(io_error(part, "read", e)),
+        Err(e) => Err(failed(FailureKind::Io, format!("cannot read {}: {e}", part.display()))),
+    }
+}
+
+/// Opens the part for writing at `start`: truncated for a fresh download, cut back to exactly
+/// `start` bytes (and positioned there) for a resumed one.
+async fn open_part(part: &Path, start: u64) -> Result<tokio::fs::File, AttemptError> {
+    if start == 0 {
+        return tokio::fs::File::create(part).await.map_err(|e| io_error(part, "create", e));
+    }
+    let mut out = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(part)
+        .await
+        .map_err(|e| io_error(part, "open", e))?;
+    out.set_len(start).await.map_err(|e| io_error(part, "truncate", e))?;
+    out.seek(std::io::SeekFrom::Start(start)).await.map_err(|e| io_error(part, "seek in", e))?;
+    Ok(out)
 }
 
 async fn stream_body(
@@ -162,80 +307,75 @@ async fn stream_body(
     file: &FileConfig,
     mut response: reqwest::Response,
     part: &Path,
+    start: u64,
+    total: Option<u64>,
 ) -> Result<(u64, Digests), AttemptError> {
     let config = &ctx.config;
-    let total = response.content_length();
-    if let (Some(len), Some(max)) = (total, config.max_size) {
-        if len > max {
-            return Err(failed(FailureKind::TooLarge, format!("{len} bytes is larger than --max-size {max}")));
-        }
-    }
-    let out = tokio::fs::File::create(part).await.map_err(|e| io_error(part, "create", e))?;
-    let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, out);
-    let mut hashers = Hashers::new(file.checksum.as_ref());
-    let mut received: u64 = 0;
-    let mut last_progress = Instant::now();
-    let mut speed = SpeedCheck::new(config.min_speed, config.min_speed_time);
-    ctx.emit(Event::Progress { id, bytes: 0, total });
-    loop {
-        let silence_limit = tokio::time::Instant::now() + config.read_timeout;
-        let deadline = speed.next_check().map_or(silence_limit, |c| c.min(silence_limit));
-        let chunk = match tokio::time::timeout_at(deadline, response.chunk()).await {
-            Err(_) if deadline < silence_limit => {
-                speed.check(received)?;
-                continue;
-            }
-            Err(_) => {
-                return Err(failed(
-                    FailureKind::Timeout,
-                    format!(
-                        "no data for {} after {received} bytes",
-                        humantime::format_duration(config.read_timeout)
-                    ),
-                ));
-            }
-            Ok(Err(e)) => {
-                return Err(failed(
-                    FailureKind::Network,
-                    format!("connection lost after {received}{} bytes: {}", of_total(total), cause(&e)),
-                ));
-            }
-            Ok(Ok(None)) => break,
-            Ok(Ok(Some(chunk))) => chunk,
-        };
-        received += chunk.len() as u64;
-        if let Some(max) = config.max_size
-            && received > max
-        {
-            return Err(failed(FailureKind::TooLarge, format!("more than --max-size {max} bytes")));
-        }
-        if let Some(len) = total
-            && received > len
-        {
-            return Err(failed(
-                FailureKind::InvalidResponse,
-                format!("server sent more than the {len} bytes it announced"),
-            ));
-        }
-        hashers.update(&chunk);
-        out.write_all(&chunk).await.map_err(|e| io_error(part, "write", e))?;
-        speed.check(received)?;
-        if last_progress.elapsed() >= PROGRESS_EVERY {
-            last_progress = Instant::now();
-            ctx.emit(Event::Progress { id, bytes: received, total });
-        }
-    }
-    out.flush().await.map_err(|e| io_error(part, "write", e))?;
-    if let Some(len) = total
-        && received < len
+    if let (Some(len), Some(max)) = (total, config.max_size)
+        && len > max
     {
-        return Err(failed(
-            FailureKind::Network,
-            format!("connection closed after {received} of {len} bytes"),
-        ));
+        return Err(failed(FailureKind::TooLarge, format!("{len} bytes is larger than --max-size {max}")));
     }
-    ctx.emit(Event::Progress { id, bytes: received, total });
-    Ok((received, hashers.finish()))
+    let mut hashers = if start == 0 { Hashers::new(file.checksum.as_ref()) } else { hash_prefix(part, start, file).await? };
+    let out = open_part(part, start).await?;
+    let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, out);
+    let mut written = start;
+    let mut last_progress = Instant::now();
+    let mut speed = SpeedCheck::new(config.min_speed, config.min_speed_time, start);
+    ctx.emit(Event::Progress { id, bytes: written, total });
+    let streamed: Result<(), AttemptError> = async {
+        loop {
+            let silence_limit = tokio::time::Instant::now() + config.read_timeout;
+            let deadline = speed.next_check().map_or(silence_limit, |c| c.min(silence_limit));
+            let chunk = match tokio::time::timeout_at(deadline, response.chunk()).await {
+                Err(_) if deadline < silence_limit => {
+                    speed.check(written)?;
+                    continue;
+                }
+                Err(_) => {
+                    let silence = humantime::format_duration(config.read_timeout);
+                    return Err(failed(FailureKind::Timeout, format!("no data for {silence} after {written} bytes")));
+                }
+                Ok(Err(e)) => {
+                    let message = format!("connection lost after {written}{} bytes: {}", of_total(total), cause(&e));
+                    return Err(failed(FailureKind::Network, message));
+                }
+                Ok(Ok(None)) => return Ok(()),
+                Ok(Ok(Some(chunk))) => chunk,
+            };
+            let after = written + chunk.len() as u64;
+            if let Some(max) = config.max_size
+                && after > max
+            {
+                return Err(failed(FailureKind::TooLarge, format!("more than --max-size {max} bytes")));
+            }
+            if let Some(len) = total
+                && after > len
+            {
+                return Err(failed(FailureKind::InvalidResponse, format!("server sent more than the {len} bytes it announced")));
+            }
+            hashers.update(&chunk);
+            out.write_all(&chunk).await.map_err(|e| io_error(part, "write", e))?;
+            written = after;
+            speed.check(written)?;
+            if last_progress.elapsed() >= PROGRESS_EVERY {
+                last_progress = Instant::now();
+                ctx.emit(Event::Progress { id, bytes: written, total });
+            }
+        }
+    }
+    .await;
+    // Whatever arrived intact is kept on disk, so the next attempt can continue from it.
+    let flushed = out.flush().await.map_err(|e| io_error(part, "write", e));
+    streamed?;
+    flushed?;
+    if let Some(len) = total
+        && written < len
+    {
+        return Err(failed(FailureKind::Network, format!("connection closed after {written} of {len} bytes")));
+    }
+    ctx.emit(Event::Progress { id, bytes: written, total });
+    Ok((written, hashers.finish()))
 }
 
 /// `--min-speed`: an attempt whose average over each window of `--min-speed-time` is under
@@ -248,26 +388,21 @@ struct SpeedCheck {
 }
 
 impl SpeedCheck {
-    fn new(min: Option<u64>, window: Duration) -> Self {
-        SpeedCheck {
-            min,
-            window,
-            window_start: tokio::time::Instant::now(),
-            window_bytes: 0,
-        }
+    fn new(min: Option<u64>, window: Duration, start: u64) -> Self {
+        SpeedCheck { min, window, window_start: tokio::time::Instant::now(), window_bytes: start }
     }
 
     fn next_check(&self) -> Option<tokio::time::Instant> {
         self.min.map(|_| self.window_start + self.window)
     }
 
-    fn check(&mut self, received: u64) -> Result<(), AttemptError> {
+    fn check(&mut self, written: u64) -> Result<(), AttemptError> {
         let Some(min) = self.min else { return Ok(()) };
         let elapsed = self.window_start.elapsed();
         if elapsed < self.window {
             return Ok(());
         }
-        let rate = (received - self.window_bytes) as f64 / elapsed.as_secs_f64();
+        let rate = (written - self.window_bytes) as f64 / elapsed.as_secs_f64();
         if rate < min as f64 {
             return Err(failed(
                 FailureKind::Timeout,
@@ -280,7 +415,7 @@ impl SpeedCheck {
             ));
         }
         self.window_start = tokio::time::Instant::now();
-        self.window_bytes = received;
+        self.window_bytes = written;
         Ok(())
     }
 }

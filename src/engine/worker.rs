@@ -6,7 +6,7 @@ use super::transfer::{self, AttemptError, Failure, Fetched};
 use super::verify::{self, Existing};
 use super::{Ctx, Phase};
 use crate::error::{FailureKind, FileError};
-use crate::event::Event;
+use crate::event::{Event, StopCause};
 use crate::plan::FileId;
 use crate::paths;
 
@@ -36,8 +36,13 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
     let (fetched, attempts) = match attempts(ctx, id, &part).await {
         Ok(done) => done,
         Err(event) => {
-            if !matches!(event, Event::Cancelled { .. }) {
-                remove_part(&part).await;
+            if let Event::Failed { error, .. } = &event {
+                // A later run resumes a `.part` only with its metadata, and only when the
+                // failure was not about the content itself (gone, wrong, too large).
+                let resumable = error.kind.retryable() || error.kind == FailureKind::Io;
+                if !resumable || !tokio::fs::try_exists(super::resume::meta_path(&part)).await.unwrap_or(false) {
+                    remove_part(&part).await;
+                }
             }
             return event;
         }
@@ -62,6 +67,17 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
     }
 }
 
+/// Removes a `.part` and its resume metadata.
+async fn remove_part(part: &std::path::Path) {
+    for path in [part.to_path_buf(), super::resume::meta_path(part)] {
+        if let Err(e) = tokio::fs::remove_file(&path).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("cannot remove {}: {e}", path.display());
+        }
+    }
+}
+
 /// Attempts until one succeeds, a permanent failure, the retry budget is spent, or the run
 /// is stopped. Mirrors are tried in turn, each attempt moving to the next URL.
 async fn attempts(ctx: &Ctx, id: FileId, part: &std::path::Path) -> Result<(Fetched, u32), Event> {
@@ -72,11 +88,15 @@ async fn attempts(ctx: &Ctx, id: FileId, part: &std::path::Path) -> Result<(Fetc
     let mut attempt: u32 = 1;
     loop {
         let url = urls[(attempt as usize - 1) % urls.len()];
-        let Failure { error, http_status, retry_after, .. } = match transfer::attempt(ctx, id, file, url, part).await {
+        let Failure { error, http_status, retry_after, stops_run, .. } = match transfer::attempt(ctx, id, file, url, part).await {
             Ok(fetched) => return Ok((fetched, attempt)),
             Err(AttemptError::Cancelled) => return Err(Event::Cancelled { id }),
             Err(AttemptError::Failed(failure)) => failure,
         };
+        if stops_run && ctx.cancel.advance(Phase::Draining) {
+            // Every other file would fail the same way: start no more of them.
+            ctx.emit(Event::Stopping { now: false, cause: StopCause::WriteError });
+        }
         let too_long = retry_after.filter(|wait| *wait > ctx.config.max_retry_after);
         if !error.kind.is_transient() || attempt >= max_attempts || too_long.is_some() || ctx.cancel.phase() == Phase::Abort {
             let message = match too_long {
@@ -109,13 +129,6 @@ fn failed(id: FileId, error: FileError, attempts: u32, http_status: Option<u16>)
     Event::Failed { id, error, attempts, http_status }
 }
 
-async fn remove_part(part: &std::path::Path) {
-    if let Err(e) = tokio::fs::remove_file(part).await
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        tracing::warn!("cannot remove {}: {e}", part.display());
-    }
-}
 
 fn relative_to(dir: &std::path::Path, landed: &std::path::Path) -> String {
     let rel = landed.strip_prefix(dir).unwrap_or(landed);

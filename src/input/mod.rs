@@ -81,7 +81,8 @@ pub fn read_sources(
         let name: Arc<str> = Arc::from(arg.as_str());
         match classify(arg) {
             SourceKind::Url => sink(Located {
-                source: name,
+                // The URL names its own diagnostics, so its password must not show.
+                source: Arc::from(crate::secret::redact_str(arg)),
                 line: 0,
                 value: FileSpec {
                     url: arg.clone(),

@@ -100,8 +100,8 @@ impl Bars {
                 self.finish_file(*id);
                 let _ = self.multi.println(format!("FAILED  {}: {}", name(*id), sanitize(&error.message)));
             }
-            Event::Stopping { now } => {
-                let _ = self.multi.println(super::plain::stopping_message(*now));
+            Event::Stopping { now, cause } => {
+                let _ = self.multi.println(super::plain::stopping_message(*now, *cause));
             }
         }
         let rate = self.bytes as f64 / self.started.elapsed().as_secs_f64().max(0.001);

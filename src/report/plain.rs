@@ -1,7 +1,7 @@
 //! Plain progress: one line per finished file (and per retry) on stderr, for logs and pipes.
 
 use super::sanitize;
-use crate::event::Event;
+use crate::event::{Event, StopCause};
 use crate::plan::Plan;
 use indicatif::HumanBytes;
 use std::io::Write;
@@ -39,7 +39,7 @@ impl Plain {
             }
             Event::Failed { id, error, .. } => format!("FAILED  {}: {}", path(*id), sanitize(&error.message)),
             Event::Cancelled { id } => format!("cancel  {}", path(*id)),
-            Event::Stopping { now } => stopping_message(*now).to_string(),
+            Event::Stopping { now, cause } => stopping_message(*now, *cause).to_string(),
         };
         let _ = writeln!(self.out, "{line}");
     }
@@ -49,11 +49,15 @@ impl Plain {
     }
 }
 
-/// What a person is told when a signal arrives (SPEC §7).
-pub(super) fn stopping_message(now: bool) -> &'static str {
-    if now {
-        "dl: stopping now; partial downloads are kept as .part files for the next run"
-    } else {
-        "dl: interrupted: starting no new downloads, letting running ones finish (Ctrl-C again to stop now)"
+/// What a person is told when the run stops early (SPEC §7).
+pub(super) fn stopping_message(now: bool, cause: StopCause) -> &'static str {
+    match (now, cause) {
+        (true, _) => "dl: stopping now; partial downloads are kept as .part files for the next run",
+        (false, StopCause::WriteError) => {
+            "dl: cannot write to disk; starting no new downloads (free space and re-run the same command to continue)"
+        }
+        (false, _) => {
+            "dl: interrupted: starting no new downloads, letting running ones finish (Ctrl-C again to stop now)"
+        }
     }
 }
