@@ -27,7 +27,11 @@ fn serve() -> String {
                         line.clear();
                     }
                     let path = request.split(' ').nth(1).unwrap_or("/");
-                    let kib: usize = path.trim_start_matches("/f").trim_end_matches(".bin").parse().unwrap_or(1);
+                    let kib: usize = path
+                        .trim_start_matches("/f")
+                        .trim_end_matches(".bin")
+                        .parse()
+                        .unwrap_or(1);
                     let body: Vec<u8> = (0..kib * 1024).map(|i| (i * 31 % 251) as u8).collect();
                     let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
                     if stream.write_all(head.as_bytes()).is_err() {
@@ -57,11 +61,16 @@ fn main() -> ExitCode {
     }
     std::fs::write(&list, urls).expect("write the URL list");
     let dir = work.join("downloads");
-    let mut args: Vec<String> = ["dl", "fetch", "--workers", "4", "--dir"].map(String::from).to_vec();
+    let mut args: Vec<String> = ["dl", "fetch", "--workers", "4", "--dir"]
+        .map(String::from)
+        .to_vec();
     args.push(dir.display().to_string());
     args.push(list.display().to_string());
     args.extend(std::env::args().skip(1));
-    eprintln!("dl demo: serving test files on {base}; downloading into {}", dir.display());
+    eprintln!(
+        "dl demo: serving test files on {base}; downloading into {}",
+        dir.display()
+    );
     let cli = dl::cli::Cli::parse_from(args);
     dl::logging::init(cli.verbosity());
     match dl::app::run(cli) {

@@ -52,11 +52,13 @@ pub struct Checksum {
 impl Checksum {
     /// Parses `ALGO:HEX` (algorithm name and hex digits in any case).
     pub fn parse(text: &str) -> Result<Self, String> {
-        let (name, hex_digits) = text
-            .split_once(':')
-            .ok_or_else(|| format!("checksum {text:?} must look like ALGO:HEX, e.g. sha256:9f86d0..."))?;
+        let (name, hex_digits) = text.split_once(':').ok_or_else(|| {
+            format!("checksum {text:?} must look like ALGO:HEX, e.g. sha256:9f86d0...")
+        })?;
         let algorithm = Algorithm::from_name(name.trim()).ok_or_else(|| {
-            format!("checksum algorithm {name:?} is not supported (use sha256, sha512, sha1 or md5)")
+            format!(
+                "checksum algorithm {name:?} is not supported (use sha256, sha512, sha1 or md5)"
+            )
         })?;
         let hex_digits = hex_digits.trim();
         if hex_digits.len() != algorithm.hex_len() {
@@ -82,12 +84,15 @@ impl fmt::Display for Checksum {
     }
 }
 
-/// Digests computed while the bytes stream past: always sha256, plus the expected algorithm.
+/// Digests computed while the bytes stream past: sha256 when it will be reported, plus the
+/// expected checksum's algorithm. With neither, updating costs nothing.
+#[derive(Clone)]
 pub struct Hashers {
-    sha256: sha2::Sha256,
+    sha256: Option<sha2::Sha256>,
     extra: Option<Extra>,
 }
 
+#[derive(Clone)]
 enum Extra {
     Sha512(sha2::Sha512),
     Sha1(sha1::Sha1),
@@ -96,12 +101,15 @@ enum Extra {
 
 /// The result of [`Hashers::finish`].
 pub struct Digests {
-    pub sha256: [u8; 32],
+    /// Present when sha256 was asked for (or is the expected checksum's algorithm).
+    pub sha256: Option<[u8; 32]>,
     extra: Option<Vec<u8>>,
 }
 
 impl Hashers {
-    pub fn new(expected: Option<&Checksum>) -> Self {
+    /// Hashers for `expected`, plus sha256 when `sha256` is true.
+    pub fn new(expected: Option<&Checksum>, sha256: bool) -> Self {
+        let sha256 = sha256 || expected.is_some_and(|c| c.algorithm == Algorithm::Sha256);
         let extra = expected.and_then(|c| match c.algorithm {
             Algorithm::Sha256 => None,
             Algorithm::Sha512 => Some(Extra::Sha512(sha2::Sha512::new())),
@@ -109,13 +117,15 @@ impl Hashers {
             Algorithm::Md5 => Some(Extra::Md5(md5::Md5::new())),
         });
         Hashers {
-            sha256: sha2::Sha256::new(),
+            sha256: sha256.then(sha2::Sha256::new),
             extra,
         }
     }
 
     pub fn update(&mut self, bytes: &[u8]) {
-        self.sha256.update(bytes);
+        if let Some(h) = &mut self.sha256 {
+            h.update(bytes);
+        }
         match &mut self.extra {
             None => {}
             Some(Extra::Sha512(h)) => h.update(bytes),
@@ -131,7 +141,7 @@ impl Hashers {
             Extra::Md5(h) => h.finalize().to_vec(),
         });
         Digests {
-            sha256: self.sha256.finalize().into(),
+            sha256: self.sha256.map(|h| h.finalize().into()),
             extra,
         }
     }
@@ -140,12 +150,18 @@ impl Hashers {
 impl Digests {
     /// The computed digest in the expected checksum's algorithm.
     pub fn get(&self, algorithm: Algorithm) -> &[u8] {
-        match (algorithm, &self.extra) {
-            (Algorithm::Sha256, _) => &self.sha256,
-            (_, Some(extra)) => extra,
+        match (algorithm, &self.sha256, &self.extra) {
+            (Algorithm::Sha256, Some(sha256), _) => sha256,
+            (Algorithm::Sha256, None, _) => &[],
+            (_, _, Some(extra)) => extra,
             // `Hashers::new` always computes the expected algorithm.
-            (_, None) => &[],
+            (_, _, None) => &[],
         }
+    }
+
+    /// The sha256 as lowercase hex, when it was computed.
+    pub fn sha256_hex(&self) -> Option<String> {
+        self.sha256.map(hex::encode)
     }
 
     /// `Ok` when there is no expectation or it matches; otherwise the message for the user.
@@ -163,16 +179,23 @@ impl Digests {
 }
 
 /// Hashes a whole existing file (used to check a file that is already there).
-pub fn hash_file(path: &std::path::Path, expected: Option<&Checksum>) -> std::io::Result<Digests> {
+pub fn hash_file(
+    path: &std::path::Path,
+    expected: Option<&Checksum>,
+    sha256: bool,
+) -> std::io::Result<Digests> {
     let len = std::fs::metadata(path)?.len();
-    Ok(hash_prefix(path, len, expected)?.finish())
+    Ok(hash_prefix(path, len, Hashers::new(expected, sha256))?.finish())
 }
 
-/// Hashers fed with the first `len` bytes of a file: the state to continue a resumed download.
-pub fn hash_prefix(path: &std::path::Path, len: u64, expected: Option<&Checksum>) -> std::io::Result<Hashers> {
+/// `hashers` fed with the first `len` bytes of a file: the state to continue a resumed download.
+pub fn hash_prefix(
+    path: &std::path::Path,
+    len: u64,
+    mut hashers: Hashers,
+) -> std::io::Result<Hashers> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?.take(len);
-    let mut hashers = Hashers::new(expected);
     let mut buf = vec![0u8; 256 * 1024];
     let mut read = 0u64;
     loop {
@@ -184,7 +207,10 @@ pub fn hash_prefix(path: &std::path::Path, len: u64, expected: Option<&Checksum>
         hashers.update(&buf[..n]);
     }
     if read < len {
-        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "file is shorter than expected"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "file is shorter than expected",
+        ));
     }
     Ok(hashers)
 }
@@ -198,9 +224,21 @@ mod tests {
         let ok = "sha256:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08";
         assert_eq!(Checksum::parse(ok).unwrap().algorithm, Algorithm::Sha256);
         assert!(Checksum::parse("md5:d41d8cd98f00b204e9800998ecf8427e").is_ok());
-        assert!(Checksum::parse("sha256:abc").unwrap_err().contains("64 hex digits"));
-        assert!(Checksum::parse("crc32:abcd").unwrap_err().contains("not supported"));
-        assert!(Checksum::parse("deadbeef").unwrap_err().contains("ALGO:HEX"));
+        assert!(
+            Checksum::parse("sha256:abc")
+                .unwrap_err()
+                .contains("64 hex digits")
+        );
+        assert!(
+            Checksum::parse("crc32:abcd")
+                .unwrap_err()
+                .contains("not supported")
+        );
+        assert!(
+            Checksum::parse("deadbeef")
+                .unwrap_err()
+                .contains("ALGO:HEX")
+        );
         let bad_hex = format!("md5:{}", "g".repeat(32));
         assert!(Checksum::parse(&bad_hex).unwrap_err().contains("hex"));
     }
@@ -208,7 +246,10 @@ mod tests {
     #[test]
     fn verifies_every_algorithm() {
         for (algo, hex) in [
-            ("sha256", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
+            (
+                "sha256",
+                "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            ),
             ("sha1", "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"),
             ("md5", "098f6bcd4621d373cade4e832627b4f6"),
             (
@@ -217,11 +258,11 @@ mod tests {
             ),
         ] {
             let c = Checksum::parse(&format!("{algo}:{hex}")).unwrap();
-            let mut h = Hashers::new(Some(&c));
+            let mut h = Hashers::new(Some(&c), false);
             h.update(b"te");
             h.update(b"st");
             assert_eq!(h.finish().verify(Some(&c)), Ok(()), "{algo}");
-            let mut h = Hashers::new(Some(&c));
+            let mut h = Hashers::new(Some(&c), true);
             h.update(b"nope");
             assert!(h.finish().verify(Some(&c)).is_err(), "{algo}");
         }

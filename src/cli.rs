@@ -5,38 +5,90 @@
 use crate::engine::OnExist;
 use crate::report::ProgressMode;
 use crate::secret::Secret;
+use crate::units::{parse_duration, parse_rate, parse_size};
 use clap::{Args, Parser, Subcommand};
 use reqwest::header::{HeaderName, HeaderValue};
-use crate::units::{parse_duration, parse_rate, parse_size};
 use std::path::PathBuf;
 use std::time::Duration;
 
-const FETCH_EXAMPLES: &str = "\
+// The texts after the options: blocks of a `Title:` line and indented lines, separated by a
+// blank line. `generate` turns each block into a man page section.
+
+const FETCH_AFTER_HELP: &str = "\
 Examples:
   dl fetch urls.txt --workers 8            a URL list, 8 files at a time
   dl fetch manifest.toml --dir downloads   a manifest (names, checksums, priorities)
   dl fetch https://example.com/a.iso       one URL
   cat urls.txt | dl fetch -                a list (or a JSON manifest) on stdin
+  dl fetch manifest.toml --dry-run         validate everything and print the plan
   dl fetch manifest.toml --json | jq -r '.files[] | select(.status==\"failed\") | .url'
-  dl fetch manifest.toml --progress plain --json > summary.json || echo \"exit $?\"
+  dl fetch urls.txt --profile polite       use [profile.polite] from the config file
+  DL_WORKERS=2 dl fetch urls.txt           a setting from the environment
+  dl fetch big.toml --limit-rate off       undo a config file's limit for one run
 
-Exit codes: 0 all done, 1 some files failed, 2 usage or input error (nothing downloaded),
-130/143 interrupted by SIGINT/SIGTERM (re-run the same command to resume).";
+In CI:
+  dl fetch manifest.toml --profile ci --json > summary.json; code=$?
+  jq -r '.files[] | select(.error.retryable) | .url' summary.json   # worth a re-run
+  The summary goes to stdout, progress to stderr; exit code 1 means some files failed.
+  Re-running the same command after a failed or cancelled job does only what is left.
+
+Configuration:
+  Each setting comes from the command line, else the environment (DL_DIR, DL_WORKERS,
+  DL_PROGRESS, DL_RETRIES), else the config file, else the default shown above.
+  The config file is --config FILE, else $DL_CONFIG, else $XDG_CONFIG_HOME/dl/config.toml,
+  else ~/.config/dl/config.toml. Its keys are the long option names: workers = 4,
+  retry-delay = \"2s\", headers = { X-Token = \"${TOKEN}\" }. A [profile.NAME] table,
+  chosen with --profile NAME or DL_PROFILE, applies over the top level.
+  See config.example.toml in the source for every key.
+
+Exit codes:
+  0 all done, 1 some files failed, 2 usage or input error (nothing downloaded),
+  130/143 interrupted by SIGINT/SIGTERM (re-run the same command to resume).";
+
+const MAIN_AFTER_HELP: &str = "\
+Environment:
+  DL_CONFIG     the config file (else $XDG_CONFIG_HOME/dl/config.toml, ~/.config/dl/config.toml)
+  DL_PROFILE    a [profile.NAME] table of the config file, like --profile
+  DL_DIR, DL_WORKERS, DL_PROGRESS, DL_RETRIES   like --dir, --workers, --progress, --retries
+  RUST_LOG      log filter on stderr (overrides the level -q and -v set)
+
+Exit codes:
+  0 all done, 1 some files failed, 2 usage or input error (nothing downloaded),
+  130/143 interrupted by SIGINT/SIGTERM (re-run the same command to resume).
+
+See also:
+  dl fetch --help       every option, examples, CI use and the config file
+  dl completions bash   shell completions (also zsh, fish, powershell, elvish)";
+
+const COMPLETIONS_AFTER_HELP: &str = "\
+Examples:
+  dl completions bash > ~/.local/share/bash-completion/completions/dl
+  dl completions zsh > ~/.zfunc/_dl     # with fpath+=(~/.zfunc) before compinit
+  dl completions fish > ~/.config/fish/completions/dl.fish
+  dl completions powershell >> $PROFILE";
+
+/// Upper bound of --workers and --max-per-host.
+pub const MAX_CONNECTIONS: u32 = 1024;
+/// Upper bound of --split.
+pub const MAX_SPLIT: u32 = 64;
 
 /// dl: a fast, resumable downloader for people, scripts and CI.
 #[derive(Debug, Parser)]
-#[command(name = "dl", version, about, propagate_version = true)]
+#[command(name = "dl", version, about, propagate_version = true, after_help = MAIN_AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per process: boxing `FetchArgs` would save nothing that matters.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Download every file named by the SOURCEs.
-    #[command(after_help = FETCH_EXAMPLES)]
+    #[command(after_help = FETCH_AFTER_HELP)]
     Fetch(FetchArgs),
     /// Print a shell completion script to stdout.
+    #[command(after_help = COMPLETIONS_AFTER_HELP)]
     Completions(CompletionsArgs),
 }
 
@@ -53,19 +105,20 @@ pub struct FetchArgs {
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<String>,
 
-    /// Download directory, created if missing [default: .]
-    #[arg(short, long, value_name = "DIR")]
+    /// Download directory, created if missing [default: .] [env: DL_DIR]
+    #[arg(short, long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub dir: Option<PathBuf>,
 
-    /// Files downloaded at once [default: 8]
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    /// Files downloaded at once, 1-1024 [default: 8] [env: DL_WORKERS]
+    #[arg(short, long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=MAX_CONNECTIONS as i64))]
     pub workers: Option<u32>,
 
     /// Print the JSON summary on stdout instead of the table
     #[arg(long)]
     pub json: bool,
 
-    /// How progress is shown on stderr [default: auto]
+    /// How progress is shown on stderr [default: auto] [env: DL_PROGRESS]
     #[arg(long, value_enum, value_name = "MODE")]
     pub progress: Option<ProgressMode>,
 
@@ -81,62 +134,6 @@ pub struct FetchArgs {
     #[arg(long, value_enum, value_name = "MODE")]
     pub on_exist: Option<OnExist>,
 
-    /// Extra request header, 'Name: value' (repeatable; values are never printed)
-    #[arg(short = 'H', long = "header", value_name = "'K: V'", value_parser = parse_header)]
-    pub headers: Vec<HeaderArg>,
-
-    /// User-Agent header [default: dl/VERSION]
-    #[arg(long, value_name = "UA")]
-    pub user_agent: Option<String>,
-
-    /// Refuse files larger than SIZE (e.g. 500K, 10M, 2G; binary units)
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_size: Option<u64>,
-
-    /// Retries after the first attempt for transient errors [default: 5]
-    #[arg(long, value_name = "N")]
-    pub retries: Option<u32>,
-
-    /// Backoff before the first retry, doubling each time [default: 500ms]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
-    pub retry_delay: Option<Duration>,
-
-    /// Longest backoff between two attempts [default: 30s]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
-    pub max_retry_delay: Option<Duration>,
-
-    /// Time allowed to connect [default: 15s]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
-    pub connect_timeout: Option<Duration>,
-
-    /// Longest silence while waiting for a response or its body [default: 30s]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
-    pub read_timeout: Option<Duration>,
-
-    /// Longest Retry-After a server may ask for; a longer one fails the file [default: 5m]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
-    pub max_retry_after: Option<Duration>,
-
-    /// Abandon (and retry) an attempt averaging under RATE for --min-speed-time (e.g. 10K)
-    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
-    pub min_speed: Option<u64>,
-
-    /// Window over which --min-speed is measured [default: 30s]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
-    pub min_speed_time: Option<Duration>,
-
-    /// Connections to one host at once, across all files [default: 8]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
-    pub max_per_host: Option<u32>,
-
-    /// Connections for one large file when the server supports Range [default: 1]
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
-    pub split: Option<u32>,
-
-    /// Overall bandwidth cap shared by all transfers (e.g. 500K, 10M per second)
-    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
-    pub limit_rate: Option<u64>,
-
     /// Take only the K-th of N deterministic slices of the input (by destination path)
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(u32, u32)>,
@@ -148,6 +145,98 @@ pub struct FetchArgs {
     /// Resolve and validate everything, print the plan, download nothing
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Extra request header, 'Name: value' (repeatable; values are never printed)
+    #[arg(short = 'H', long = "header", value_name = "'K: V'", value_parser = HeaderParser,
+          help_heading = "Requests")]
+    pub headers: Vec<HeaderArg>,
+
+    /// User-Agent header [default: dl/VERSION]
+    #[arg(long, value_name = "UA", help_heading = "Requests")]
+    pub user_agent: Option<String>,
+
+    /// Refuse files larger than SIZE (e.g. 500K, 10M, 2G; binary units) [default: off]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_limit, help_heading = "Requests")]
+    pub max_size: Option<Limit>,
+
+    /// Time allowed to connect [default: 15s]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, help_heading = "Requests")]
+    pub connect_timeout: Option<Duration>,
+
+    /// Longest silence while waiting for a response or its body [default: 30s]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, help_heading = "Requests")]
+    pub read_timeout: Option<Duration>,
+
+    /// Abandon (and retry) an attempt averaging under RATE for --min-speed-time (e.g. 10K)
+    /// [default: off]
+    #[arg(long, value_name = "RATE", value_parser = parse_rate_limit, help_heading = "Requests")]
+    pub min_speed: Option<Limit>,
+
+    /// Window over which --min-speed is measured [default: 30s]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, help_heading = "Requests")]
+    pub min_speed_time: Option<Duration>,
+
+    /// Connections to one host at once, across all files, 1-1024 [default: 8]
+    #[arg(long, value_name = "N", help_heading = "Requests",
+          value_parser = clap::value_parser!(u32).range(1..=MAX_CONNECTIONS as i64))]
+    pub max_per_host: Option<u32>,
+
+    /// Connections for one large file when the server supports Range, 1-64 [default: 1]
+    #[arg(short, long, value_name = "N", help_heading = "Requests",
+          value_parser = clap::value_parser!(u32).range(1..=MAX_SPLIT as i64))]
+    pub split: Option<u32>,
+
+    /// Overall bandwidth cap shared by all transfers (e.g. 500K, 10M per second)
+    /// [default: off]
+    #[arg(long, value_name = "RATE", value_parser = parse_rate_limit, help_heading = "Requests")]
+    pub limit_rate: Option<Limit>,
+
+    /// Retries after the first attempt for transient errors [default: 5] [env: DL_RETRIES]
+    #[arg(long, value_name = "N", help_heading = "Retries")]
+    pub retries: Option<u32>,
+
+    /// Backoff before the first retry, doubling each time [default: 500ms]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, help_heading = "Retries")]
+    pub retry_delay: Option<Duration>,
+
+    /// Longest backoff between two attempts [default: 30s]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, help_heading = "Retries")]
+    pub max_retry_delay: Option<Duration>,
+
+    /// Longest Retry-After a server may ask for; a longer one fails the file [default: 5m]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, help_heading = "Retries")]
+    pub max_retry_after: Option<Duration>,
+
+    /// Config file [default: $DL_CONFIG, else $XDG_CONFIG_HOME/dl/config.toml, else
+    /// ~/.config/dl/config.toml]
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath,
+          help_heading = "Config file")]
+    pub config: Option<PathBuf>,
+
+    /// Use the [profile.NAME] table of the config file over its top level [env: DL_PROFILE]
+    #[arg(long, value_name = "NAME", help_heading = "Config file")]
+    pub profile: Option<String>,
+}
+
+/// A size or rate limit that `off` turns off, so the command line can undo a config file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(pub Option<u64>);
+
+/// `off` (or `none`), else a size like `10M`.
+pub fn parse_size_limit(text: &str) -> Result<Limit, String> {
+    parse_limit(text, parse_size)
+}
+
+/// `off` (or `none`), else a rate like `500K`.
+pub fn parse_rate_limit(text: &str) -> Result<Limit, String> {
+    parse_limit(text, parse_rate)
+}
+
+fn parse_limit(text: &str, parse: fn(&str) -> Result<u64, String>) -> Result<Limit, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "off" | "none" => Ok(Limit(None)),
+        _ => parse(text).map(|n| Limit(Some(n))),
+    }
 }
 
 impl Cli {
@@ -172,14 +261,40 @@ pub struct HeaderArg {
     pub value: Secret<HeaderValue>,
 }
 
+/// Parses `-H` without ever echoing the argument in an error: clap's own "invalid value
+/// '...'" message would repeat it, and the value may be a secret (SPEC §5).
+#[derive(Debug, Clone, Copy)]
+struct HeaderParser;
+
+impl clap::builder::TypedValueParser for HeaderParser {
+    type Value = HeaderArg;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<HeaderArg, clap::Error> {
+        let parsed = match value.to_str() {
+            Some(text) => parse_header(text),
+            None => Err("a header must be valid UTF-8".to_string()),
+        };
+        parsed.map_err(|message| {
+            let message = format!("invalid value for '--header <'K: V'>': {message}\n");
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, message).with_cmd(cmd)
+        })
+    }
+}
+
 fn parse_header(text: &str) -> Result<HeaderArg, String> {
     let (name, value) = text
         .split_once(':')
         .ok_or_else(|| "a header is written 'Name: value'".to_string())?;
     let name = HeaderName::from_bytes(name.trim().as_bytes())
         .map_err(|_| format!("{:?} is not a valid header name", name.trim()))?;
-    let value = HeaderValue::from_str(value.trim())
-        .map_err(|_| format!("the value of header {name} has characters not allowed in a header"))?;
+    let value = HeaderValue::from_str(value.trim()).map_err(|_| {
+        format!("the value of header {name} has characters not allowed in a header")
+    })?;
     Ok(HeaderArg {
         name,
         value: Secret::new(value),
@@ -190,7 +305,10 @@ fn parse_header(text: &str) -> Result<HeaderArg, String> {
 pub fn parse_shard(text: &str) -> Result<(u32, u32), String> {
     let bad = || format!("{text:?} is not a shard like 2/5 (K/N with 1 <= K <= N)");
     let (k, n) = text.split_once('/').ok_or_else(bad)?;
-    let (k, n): (u32, u32) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    let (k, n): (u32, u32) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
     if k == 0 || k > n {
         return Err(bad());
     }
@@ -209,10 +327,15 @@ mod tests {
     #[test]
     fn values() {
         assert_eq!(parse_shard("2/5"), Ok((2, 5)));
-        assert!(parse_shard("0/5").is_err() && parse_shard("6/5").is_err() && parse_shard("x").is_err());
+        assert!(
+            parse_shard("0/5").is_err() && parse_shard("6/5").is_err() && parse_shard("x").is_err()
+        );
         let h = parse_header("Authorization: Bearer x").unwrap();
         assert_eq!(h.name, "authorization");
         assert_eq!(h.value.expose(), "Bearer x");
         assert!(parse_header("no colon").is_err() && parse_header("bad name: v").is_err());
+        assert_eq!(parse_rate_limit("off"), Ok(Limit(None)));
+        assert_eq!(parse_size_limit("10M"), Ok(Limit(Some(10 << 20))));
+        assert!(parse_rate_limit("0").is_err() && parse_size_limit("lots").is_err());
     }
 }

@@ -97,7 +97,9 @@ impl FailureKind {
     pub fn is_transient(self) -> bool {
         match self {
             FailureKind::HttpStatus(code) => {
-                code == 408 || code == 429 || ((500..600).contains(&code) && code != 501 && code != 505)
+                code == 408
+                    || code == 429
+                    || ((500..600).contains(&code) && code != 501 && code != 505)
             }
             FailureKind::Network | FailureKind::Timeout => true,
             FailureKind::Checksum

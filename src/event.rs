@@ -15,7 +15,11 @@ pub enum Event {
     /// A worker took the file and is making its first request.
     Started { id: FileId },
     /// Bytes of the current attempt so far (`total` when the server announced a length).
-    Progress { id: FileId, bytes: u64, total: Option<u64> },
+    Progress {
+        id: FileId,
+        bytes: u64,
+        total: Option<u64>,
+    },
     /// An attempt failed transiently; attempt `attempt` of `max_attempts` starts after `delay`.
     Retry {
         id: FileId,
@@ -31,7 +35,8 @@ pub enum Event {
         bytes: u64,
         attempts: u32,
         http_status: u16,
-        sha256: String,
+        /// Hex sha256, when it was computed (`EngineConfig::sha256`).
+        sha256: Option<String>,
         /// Set when the final name differs from the planned one (`--on-exist rename`).
         #[serde(skip_serializing_if = "Option::is_none")]
         renamed_to: Option<String>,

@@ -42,7 +42,9 @@ impl ExitStatus {
         match signal {
             SignalState::Terminated => ExitStatus::Terminated,
             SignalState::Interrupted => ExitStatus::Interrupted,
-            SignalState::None if summary.stats.failed > 0 || summary.stats.cancelled > 0 => ExitStatus::SomeFailed,
+            SignalState::None if summary.stats.failed > 0 || summary.stats.cancelled > 0 => {
+                ExitStatus::SomeFailed
+            }
             SignalState::None => ExitStatus::Success,
         }
     }
@@ -57,7 +59,15 @@ mod tests {
         RunSummary {
             schema: SCHEMA,
             ok: failed + cancelled == 0,
-            stats: Stats { total: 3, completed: 1, skipped: 1, failed, cancelled, bytes: 0, elapsed_secs: 0.0 },
+            stats: Stats {
+                total: 3,
+                completed: 1,
+                skipped: 1,
+                failed,
+                cancelled,
+                bytes: 0,
+                elapsed_secs: 0.0,
+            },
             files: Vec::new(),
         }
     }
@@ -68,8 +78,14 @@ mod tests {
         assert_eq!(ExitStatus::from_summary(&summary(0, 0), S::None).code(), 0);
         assert_eq!(ExitStatus::from_summary(&summary(1, 0), S::None).code(), 1);
         assert_eq!(ExitStatus::from_summary(&summary(0, 1), S::None).code(), 1);
-        assert_eq!(ExitStatus::from_summary(&summary(0, 0), S::Interrupted).code(), 130);
-        assert_eq!(ExitStatus::from_summary(&summary(1, 1), S::Terminated).code(), 143);
+        assert_eq!(
+            ExitStatus::from_summary(&summary(0, 0), S::Interrupted).code(),
+            130
+        );
+        assert_eq!(
+            ExitStatus::from_summary(&summary(1, 1), S::Terminated).code(),
+            143
+        );
         assert_eq!(ExitStatus::Usage.code(), 2);
     }
 }

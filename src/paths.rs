@@ -14,6 +14,11 @@ const MAX_NAME_BYTES: usize = 240;
 /// The suffix of the temporary sibling a download is written to.
 pub const PART_SUFFIX: &str = ".part";
 
+/// Every sibling name a download of `NAME` may create: `NAME.part`, its resume metadata
+/// `NAME.part.meta`, and that file's temporary `NAME.part.meta.tmp`. No planned destination
+/// may be one of another's.
+pub const SIBLING_SUFFIXES: [&str; 3] = [".part", ".part.meta", ".part.meta.tmp"];
+
 /// The file name for a URL: its last path segment, percent-decoded and sanitised, or
 /// [`FALLBACK_NAME`] when there is none.
 pub fn name_from_url(url: &url::Url) -> String {
@@ -66,7 +71,9 @@ pub fn check_filename(name: &str) -> Result<(), String> {
         return Err(format!("filename {name:?} is not a file name"));
     }
     if name.contains('/') || name.contains('\\') {
-        return Err(format!("filename {name:?} contains a path separator (use subdir for directories)"));
+        return Err(format!(
+            "filename {name:?} contains a path separator (use subdir for directories)"
+        ));
     }
     if name.chars().any(char::is_control) {
         return Err(format!("filename {name:?} contains control characters"));
@@ -82,13 +89,19 @@ pub fn check_filename(name: &str) -> Result<(), String> {
 /// backslashes and control characters are refused: nothing may land outside `--dir`.
 pub fn check_subdir(subdir: &str) -> Result<String, String> {
     if subdir.starts_with('/') || subdir.starts_with('\\') {
-        return Err(format!("subdir {subdir:?} is absolute; it must be relative to --dir"));
+        return Err(format!(
+            "subdir {subdir:?} is absolute; it must be relative to --dir"
+        ));
     }
     if subdir.as_bytes().get(1) == Some(&b':') {
-        return Err(format!("subdir {subdir:?} has a drive prefix; it must be relative to --dir"));
+        return Err(format!(
+            "subdir {subdir:?} has a drive prefix; it must be relative to --dir"
+        ));
     }
     if subdir.contains('\\') {
-        return Err(format!("subdir {subdir:?} contains a backslash; use / between directories"));
+        return Err(format!(
+            "subdir {subdir:?} contains a backslash; use / between directories"
+        ));
     }
     if subdir.chars().any(char::is_control) {
         return Err(format!("subdir {subdir:?} contains control characters"));
@@ -97,7 +110,11 @@ pub fn check_subdir(subdir: &str) -> Result<String, String> {
     for part in subdir.split('/') {
         match part {
             "" | "." => {}
-            ".." => return Err(format!("subdir {subdir:?} contains '..'; it must stay inside --dir")),
+            ".." => {
+                return Err(format!(
+                    "subdir {subdir:?} contains '..'; it must stay inside --dir"
+                ));
+            }
             _ => parts.push(part),
         }
     }
@@ -120,7 +137,10 @@ pub fn part_path(dest: &Path) -> PathBuf {
 
 /// `name.ext` → `name.N.ext` (or `name.N` without an extension), for `--on-exist rename`.
 pub fn numbered(dest: &Path, n: u32) -> PathBuf {
-    let file_name = dest.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = dest
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let renamed = match file_name.rsplit_once('.') {
         Some((stem, ext)) if !stem.is_empty() => format!("{stem}.{n}.{ext}"),
         _ => format!("{file_name}.{n}"),
@@ -167,7 +187,15 @@ mod tests {
         }
         assert_eq!(check_subdir("a//b/./c/").unwrap(), "a/b/c");
         assert_eq!(check_subdir("").unwrap(), "");
-        for bad in ["/etc", "..", "a/../../b", "C:/x", "a\\b", "\\\\srv\\x", "a\nb"] {
+        for bad in [
+            "/etc",
+            "..",
+            "a/../../b",
+            "C:/x",
+            "a\\b",
+            "\\\\srv\\x",
+            "a\nb",
+        ] {
             assert!(check_subdir(bad).is_err(), "{bad:?}");
         }
     }
@@ -177,8 +205,14 @@ mod tests {
         let dest = Path::new("/d/a.tar.gz");
         assert_eq!(part_path(dest), Path::new("/d/a.tar.gz.part"));
         assert_eq!(numbered(dest, 1), Path::new("/d/a.tar.1.gz"));
-        assert_eq!(numbered(Path::new("/d/README"), 2), Path::new("/d/README.2"));
-        assert_eq!(numbered(Path::new("/d/.bashrc"), 1), Path::new("/d/.bashrc.1"));
+        assert_eq!(
+            numbered(Path::new("/d/README"), 2),
+            Path::new("/d/README.2")
+        );
+        assert_eq!(
+            numbered(Path::new("/d/.bashrc"), 1),
+            Path::new("/d/.bashrc.1")
+        );
         assert_eq!(under(Path::new("/d"), "x/y.bin"), Path::new("/d/x/y.bin"));
     }
 }

@@ -4,6 +4,7 @@
 //! network, no printing, no files created.
 
 use crate::checksum::Checksum;
+use crate::engine::RetryPolicy;
 use crate::error::Diagnostic;
 use crate::input::{FileSpec, Located};
 use crate::paths;
@@ -11,7 +12,6 @@ use crate::secret::Secret;
 use reqwest::header::{HeaderName, HeaderValue};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use crate::engine::RetryPolicy;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -160,11 +160,18 @@ impl Hasher for Fnv {
 
 fn parse_url(text: &str, what: &str) -> Result<url::Url, String> {
     let url = url::Url::parse(text.trim()).map_err(|e| {
-        format!("{what} {:?} is not a valid URL: {e}", crate::secret::redact_str(text))
+        format!(
+            "{what} {:?} is not a valid URL: {e}",
+            crate::secret::redact_str(text)
+        )
     })?;
     match url.scheme() {
         "http" | "https" => {}
-        other => return Err(format!("{what} has unsupported scheme {other:?} (only http and https)")),
+        other => {
+            return Err(format!(
+                "{what} has unsupported scheme {other:?} (only http and https)"
+            ));
+        }
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("{what} has no host"));
@@ -172,14 +179,17 @@ fn parse_url(text: &str, what: &str) -> Result<url::Url, String> {
     Ok(url)
 }
 
-fn parse_headers(headers: &[(String, String)]) -> Result<Vec<(HeaderName, Secret<HeaderValue>)>, String> {
+fn parse_headers(
+    headers: &[(String, String)],
+) -> Result<Vec<(HeaderName, Secret<HeaderValue>)>, String> {
     headers
         .iter()
         .map(|(name, value)| {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| format!("header name {name:?} is not valid"))?;
-            let value = HeaderValue::from_str(value)
-                .map_err(|_| format!("header {name}: value contains characters not allowed in a header"))?;
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                format!("header {name}: value contains characters not allowed in a header")
+            })?;
             Ok((name, Secret::new(value)))
         })
         .collect()
@@ -209,14 +219,19 @@ impl PlanBuilder {
         self.entries_seen += 1;
         let mut problems = Vec::new();
         let spec = &entry.value;
-        let url = parse_url(&spec.url, "URL").map_err(|e| problems.push(e)).ok();
+        let url = parse_url(&spec.url, "URL")
+            .map_err(|e| problems.push(e))
+            .ok();
         let mirrors: Vec<url::Url> = spec
             .mirrors
             .iter()
             .filter_map(|m| parse_url(m, "mirror").map_err(|e| problems.push(e)).ok())
             .collect();
         let name = match (&spec.filename, &url) {
-            (Some(name), _) => paths::check_filename(name).map(|_| name.clone()).map_err(|e| problems.push(e)).ok(),
+            (Some(name), _) => paths::check_filename(name)
+                .map(|_| name.clone())
+                .map_err(|e| problems.push(e))
+                .ok(),
             (None, Some(url)) => Some(paths::name_from_url(url)),
             (None, None) => None,
         };
@@ -225,13 +240,22 @@ impl PlanBuilder {
             None => Some(String::new()),
         };
         let checksum = match &spec.checksum {
-            Some(c) => Checksum::parse(c).map(Some).map_err(|e| problems.push(e)).ok().flatten(),
+            Some(c) => Checksum::parse(c)
+                .map(Some)
+                .map_err(|e| problems.push(e))
+                .ok()
+                .flatten(),
             None => None,
         };
-        let headers = parse_headers(&spec.headers).map_err(|e| problems.push(e)).unwrap_or_default();
+        let headers = parse_headers(&spec.headers)
+            .map_err(|e| problems.push(e))
+            .unwrap_or_default();
         let mut duration = |text: &Option<String>, key: &str| {
-            text.as_deref()
-                .and_then(|t| crate::units::parse_duration(t).map_err(|e| problems.push(format!("{key}: {e}"))).ok())
+            text.as_deref().and_then(|t| {
+                crate::units::parse_duration(t)
+                    .map_err(|e| problems.push(format!("{key}: {e}")))
+                    .ok()
+            })
         };
         let delay = duration(&spec.retry_delay, "retry_delay");
         let max_delay = duration(&spec.max_retry_delay, "max_retry_delay");
@@ -243,11 +267,18 @@ impl PlanBuilder {
             })
         });
         if !problems.is_empty() {
-            self.diags.extend(problems.into_iter().map(|p| entry.diagnostic(p)));
+            self.diags
+                .extend(problems.into_iter().map(|p| entry.diagnostic(p)));
             return;
         }
-        let (Some(url), Some(name), Some(subdir)) = (url, name, subdir) else { return };
-        let path: Box<str> = if subdir.is_empty() { name.into() } else { format!("{subdir}/{name}").into() };
+        let (Some(url), Some(name), Some(subdir)) = (url, name, subdir) else {
+            return;
+        };
+        let path: Box<str> = if subdir.is_empty() {
+            name.into()
+        } else {
+            format!("{subdir}/{name}").into()
+        };
         if let Err(message) = self.claim(&path, &entry) {
             self.diags.push(entry.diagnostic(message));
             return;
@@ -266,7 +297,11 @@ impl PlanBuilder {
     }
 
     fn source_index(&mut self, source: &Arc<str>) -> u32 {
-        match self.sources.iter().rposition(|s| Arc::ptr_eq(s, source) || s == source) {
+        match self
+            .sources
+            .iter()
+            .rposition(|s| Arc::ptr_eq(s, source) || s == source)
+        {
             Some(i) => i as u32,
             None => {
                 self.sources.push(source.clone());
@@ -284,24 +319,33 @@ impl PlanBuilder {
 
     fn describe(&self, claim: &Claim) -> String {
         let source = &self.sources[claim.source as usize];
-        if claim.line == 0 { source.to_string() } else { format!("{source}:{}", claim.line) }
+        if claim.line == 0 {
+            source.to_string()
+        } else {
+            format!("{source}:{}", claim.line)
+        }
     }
 
     /// Claims a destination, refusing one that is already taken, that is the `.part` sibling
     /// of another, or that is a file where another entry needs a directory (either order).
     fn claim(&mut self, path: &str, entry: &Located<FileSpec>) -> Result<(), String> {
         if let Some(first) = self.find_claim(path) {
-            return Err(format!("destination {path:?} is also the destination of {}", self.describe(first)));
-        }
-        let sibling = match path.strip_suffix(paths::PART_SUFFIX) {
-            Some(base) => self.find_claim(base),
-            None => self.find_claim(&format!("{path}{}", paths::PART_SUFFIX)),
-        };
-        if let Some(other) = sibling {
             return Err(format!(
-                "destination {path:?} clashes with the temporary .part file of {}",
-                self.describe(other)
+                "destination {path:?} is also the destination of {}",
+                self.describe(first)
             ));
+        }
+        for suffix in paths::SIBLING_SUFFIXES {
+            let sibling = match path.strip_suffix(suffix) {
+                Some(base) => self.find_claim(base),
+                None => self.find_claim(&format!("{path}{suffix}")),
+            };
+            if let Some(other) = sibling {
+                return Err(format!(
+                    "destination {path:?} clashes with the temporary {suffix} file of {}",
+                    self.describe(other)
+                ));
+            }
         }
         let mut prefix = path;
         while let Some((parent, _)) = prefix.rsplit_once('/') {
@@ -333,10 +377,13 @@ impl PlanBuilder {
             line: entry.line,
         };
         let hash = stable_hash(path);
-        if self.claims.contains_key(&hash) {
-            self.collisions.insert(path.into(), claim);
-        } else {
-            self.claims.insert(hash, claim);
+        match self.claims.entry(hash) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.collisions.insert(path.into(), claim);
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(claim);
+            }
         }
         Ok(())
     }
@@ -395,31 +442,73 @@ mod tests {
             ("", url("ftp://h/b")),
             ("", url("not a url")),
             ("", url("http://h/a")),
-            ("", FileSpec { filename: Some("../x".into()), ..url("http://h/c") }),
-            ("", FileSpec { subdir: Some("/etc".into()), ..url("http://h/d") }),
-            ("", FileSpec { checksum: Some("sha256:12".into()), ..url("http://h/e") }),
-            ("", FileSpec { headers: vec![("Bad Name".into(), "v".into())], ..url("http://h/f") }),
+            (
+                "",
+                FileSpec {
+                    filename: Some("../x".into()),
+                    ..url("http://h/c")
+                },
+            ),
+            (
+                "",
+                FileSpec {
+                    subdir: Some("/etc".into()),
+                    ..url("http://h/d")
+                },
+            ),
+            (
+                "",
+                FileSpec {
+                    checksum: Some("sha256:12".into()),
+                    ..url("http://h/e")
+                },
+            ),
+            (
+                "",
+                FileSpec {
+                    headers: vec![("Bad Name".into(), "v".into())],
+                    ..url("http://h/f")
+                },
+            ),
         ])
         .unwrap_err();
         let lines: Vec<u32> = err.iter().map(|d| d.line).collect();
         assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8], "{err:#?}");
         assert!(err[0].message.contains("unsupported scheme \"ftp\""));
-        assert!(err[2].message.contains("also the destination of m.toml:1"), "{}", err[2]);
+        assert!(
+            err[2].message.contains("also the destination of m.toml:1"),
+            "{}",
+            err[2]
+        );
     }
 
     #[test]
     fn part_siblings_and_file_directory_clashes() {
         let err = build(&[("", url("http://h/a")), ("", url("http://h/a.part"))]).unwrap_err();
         assert!(err[0].message.contains(".part"));
+        let err = build(&[("", url("http://h/a.part.meta")), ("", url("http://h/a"))]).unwrap_err();
+        assert!(err[0].message.contains(".part.meta"), "{err:?}");
         let err = build(&[
-            ("", FileSpec { subdir: Some("x".into()), ..url("http://h/a") }),
+            (
+                "",
+                FileSpec {
+                    subdir: Some("x".into()),
+                    ..url("http://h/a")
+                },
+            ),
             ("", url("http://h/x")),
         ])
         .unwrap_err();
         assert!(err[0].message.contains("directory"), "{err:?}");
         let err = build(&[
             ("", url("http://h/x")),
-            ("", FileSpec { subdir: Some("x".into()), ..url("http://h/a") }),
+            (
+                "",
+                FileSpec {
+                    subdir: Some("x".into()),
+                    ..url("http://h/a")
+                },
+            ),
         ])
         .unwrap_err();
         assert!(err[0].message.contains("directory"), "{err:?}");
@@ -441,9 +530,16 @@ mod tests {
         let urls: Vec<String> = (0..200).map(|i| format!("http://h/f{i}")).collect();
         let mut seen = Vec::new();
         for k in 1..=3 {
-            let mut b = PlanBuilder::new(PlanOptions { shard: Some((k, 3)), ..PlanOptions::default() });
+            let mut b = PlanBuilder::new(PlanOptions {
+                shard: Some((k, 3)),
+                ..PlanOptions::default()
+            });
             for u in &urls {
-                b.push(Located { source: Arc::from("l"), line: 1, value: url(u) });
+                b.push(Located {
+                    source: Arc::from("l"),
+                    line: 1,
+                    value: url(u),
+                });
             }
             let plan = b.finish().unwrap();
             assert!(plan.files.len() > 30, "shard {k} has {}", plan.files.len());

@@ -34,7 +34,9 @@ impl PriorityQueue {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BinaryHeap<Reverse<(i64, FileId)>>> {
         // The heap holds plain integers, so a panic elsewhere cannot leave it inconsistent.
-        self.heap.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.heap
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

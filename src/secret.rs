@@ -57,9 +57,13 @@ mod tests {
 
 /// Redacts the password of something that may or may not parse as a URL (a raw argument).
 pub fn redact_str(text: &str) -> String {
-    let Some(scheme_end) = text.find("://") else { return text.to_string() };
+    let Some(scheme_end) = text.find("://") else {
+        return text.to_string();
+    };
     let authority_start = scheme_end + 3;
-    let authority_len = text[authority_start..].find(['/', '?', '#']).unwrap_or(text.len() - authority_start);
+    let authority_len = text[authority_start..]
+        .find(['/', '?', '#'])
+        .unwrap_or(text.len() - authority_start);
     let authority = &text[authority_start..authority_start + authority_len];
     match authority.rfind('@') {
         Some(at) if authority[..at].contains(':') => {

@@ -50,11 +50,18 @@ pub fn listen(cancel: Cancel, events: WeakUnboundedSender<Event>) -> std::io::Re
             } else {
                 Phase::Abort
             };
-            let cause = if seen == TERMINATED { StopCause::Terminate } else { StopCause::Interrupt };
+            let cause = if seen == TERMINATED {
+                StopCause::Terminate
+            } else {
+                StopCause::Interrupt
+            };
             if cancel.advance(phase)
                 && let Some(events) = events.upgrade()
             {
-                let _ = events.send(Event::Stopping { now: phase == Phase::Abort, cause });
+                let _ = events.send(Event::Stopping {
+                    now: phase == Phase::Abort,
+                    cause,
+                });
             }
         }
     });
@@ -68,11 +75,18 @@ pub fn listen(cancel: Cancel, events: WeakUnboundedSender<Event>) -> std::io::Re
     tokio::spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
             state.fetch_max(INTERRUPTED, Ordering::SeqCst);
-            let phase = if cancel.phase() == Phase::Running { Phase::Draining } else { Phase::Abort };
+            let phase = if cancel.phase() == Phase::Running {
+                Phase::Draining
+            } else {
+                Phase::Abort
+            };
             if cancel.advance(phase)
                 && let Some(events) = events.upgrade()
             {
-                let _ = events.send(Event::Stopping { now: phase == Phase::Abort, cause: StopCause::Interrupt });
+                let _ = events.send(Event::Stopping {
+                    now: phase == Phase::Abort,
+                    cause: StopCause::Interrupt,
+                });
             }
         }
     });

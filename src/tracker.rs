@@ -67,22 +67,34 @@ impl Tracker {
 
     pub fn apply(&mut self, event: &Event) {
         let Some(id) = event.file() else { return };
-        let Some(file) = self.files.get_mut(id as usize) else { return };
+        let Some(file) = self.files.get_mut(id as usize) else {
+            return;
+        };
         if let State::Done(_) = file.state {
             return; // a final state is final
         }
         let status = match event {
-            Event::Queued { .. } | Event::Progress { .. } | Event::Retry { .. } | Event::Stopping { .. } => None,
+            Event::Queued { .. }
+            | Event::Progress { .. }
+            | Event::Retry { .. }
+            | Event::Stopping { .. } => None,
             Event::Started { .. } => {
                 file.state = State::Active;
                 self.active += 1;
                 None
             }
-            Event::Completed { bytes, attempts, http_status, sha256, renamed_to, .. } => {
+            Event::Completed {
+                bytes,
+                attempts,
+                http_status,
+                sha256,
+                renamed_to,
+                ..
+            } => {
                 file.bytes = *bytes;
                 file.attempts = *attempts;
                 file.http_status = Some(*http_status);
-                file.sha256 = Some(sha256.as_str().into());
+                file.sha256 = sha256.as_deref().map(Into::into);
                 file.renamed_to = renamed_to.as_deref().map(Into::into);
                 self.bytes_done += bytes;
                 Some(FileStatus::Completed)
@@ -92,7 +104,12 @@ impl Tracker {
                 file.sha256 = sha256.as_deref().map(Into::into);
                 Some(FileStatus::Skipped)
             }
-            Event::Failed { error, attempts, http_status, .. } => {
+            Event::Failed {
+                error,
+                attempts,
+                http_status,
+                ..
+            } => {
                 file.attempts = *attempts;
                 file.http_status = *http_status;
                 file.error = Some(Box::new(error.clone()));
@@ -152,7 +169,11 @@ impl Tracker {
                 };
                 FileReport {
                     url: crate::secret::redact_url(&config.url),
-                    path: state.renamed_to.as_deref().unwrap_or(&config.path).to_string(),
+                    path: state
+                        .renamed_to
+                        .as_deref()
+                        .unwrap_or(&config.path)
+                        .to_string(),
                     status,
                     bytes: state.bytes,
                     attempts: state.attempts,
@@ -178,7 +199,11 @@ mod tests {
 
     #[test]
     fn folds_events_into_a_summary() {
-        let plan = Plan::from_urls("d", ["http://h/a", "http://u:pw@h/b", "http://h/c", "http://h/d"]).unwrap();
+        let plan = Plan::from_urls(
+            "d",
+            ["http://h/a", "http://u:pw@h/b", "http://h/c", "http://h/d"],
+        )
+        .unwrap();
         let mut t = Tracker::new(4);
         for id in 0..4 {
             t.apply(&Event::Queued { id });
@@ -191,24 +216,54 @@ mod tests {
             bytes: 10,
             attempts: 2,
             http_status: 200,
-            sha256: "ab".into(),
+            sha256: Some("ab".into()),
             renamed_to: Some("a.1".into()),
         });
-        let error = FileError::new(FailureKind::HttpStatus(503), "503 Service Unavailable after 6 attempts");
-        t.apply(&Event::Failed { id: 1, error, attempts: 6, http_status: Some(503) });
-        t.apply(&Event::Failed { id: 1, error: FileError::new(FailureKind::Io, "late"), attempts: 9, http_status: None });
-        t.apply(&Event::Skipped { id: 2, bytes: 5, sha256: None });
+        let error = FileError::new(
+            FailureKind::HttpStatus(503),
+            "503 Service Unavailable after 6 attempts",
+        );
+        t.apply(&Event::Failed {
+            id: 1,
+            error,
+            attempts: 6,
+            http_status: Some(503),
+        });
+        t.apply(&Event::Failed {
+            id: 1,
+            error: FileError::new(FailureKind::Io, "late"),
+            attempts: 9,
+            http_status: None,
+        });
+        t.apply(&Event::Skipped {
+            id: 2,
+            bytes: 5,
+            sha256: None,
+        });
         t.apply(&Event::Cancelled { id: 3 });
         assert_eq!((t.active(), t.done()), (0, 4));
 
         let s = t.summary(&plan);
         assert!(!s.ok);
         let st = &s.stats;
-        assert_eq!((st.total, st.completed, st.failed, st.skipped, st.cancelled, st.bytes), (4, 1, 1, 1, 1, 10));
+        assert_eq!(
+            (
+                st.total,
+                st.completed,
+                st.failed,
+                st.skipped,
+                st.cancelled,
+                st.bytes
+            ),
+            (4, 1, 1, 1, 1, 10)
+        );
         assert_eq!(s.files[0].path, "a.1");
         assert_eq!(s.files[1].url, "http://u:***@h/b");
         let e = s.files[1].error.as_ref().unwrap();
-        assert_eq!((e.kind.as_str(), e.retryable, s.files[1].attempts), ("http_status", true, 6));
+        assert_eq!(
+            (e.kind.as_str(), e.retryable, s.files[1].attempts),
+            ("http_status", true, 6)
+        );
         assert_eq!(s.files[3].error.as_ref().unwrap().kind, "cancelled");
     }
 

@@ -6,18 +6,29 @@ use std::time::Duration;
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if let Ok(secs) = text.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs).map_err(|_| format!("{text:?} is not a valid number of seconds"));
+        return Duration::try_from_secs_f64(secs)
+            .map_err(|_| format!("{text:?} is not a valid number of seconds"));
     }
-    humantime::parse_duration(text).map_err(|e| format!("{text:?} is not a duration like 500ms, 2s or 1m: {e}"))
+    humantime::parse_duration(text)
+        .map_err(|e| format!("{text:?} is not a duration like 500ms, 2s or 1m: {e}"))
 }
 
 /// `1024`, `500K`, `10M`, `1.5G`, `2GiB`: binary units (K = 1024).
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
-    let number: f64 = number.parse().map_err(|_| format!("{text:?} is not a size like 500K, 10M or 2G"))?;
-    let shift = match unit.trim().to_ascii_uppercase().trim_end_matches('B').trim_end_matches('I') {
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size like 500K, 10M or 2G"))?;
+    let shift = match unit
+        .trim()
+        .to_ascii_uppercase()
+        .trim_end_matches('B')
+        .trim_end_matches('I')
+    {
         "" => 0,
         "K" => 10,
         "M" => 20,

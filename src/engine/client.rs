@@ -13,11 +13,17 @@ fn redirect_policy() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
         let next = attempt.url();
         if !matches!(next.scheme(), "http" | "https") {
-            let message = format!("redirect to an unsupported scheme {:?} refused", next.scheme());
+            let message = format!(
+                "redirect to an unsupported scheme {:?} refused",
+                next.scheme()
+            );
             return attempt.error(message);
         }
         if attempt.previous().iter().any(|seen| seen == next) {
-            let message = format!("redirect loop: {} was already visited", crate::secret::redact_url(next));
+            let message = format!(
+                "redirect loop: {} was already visited",
+                crate::secret::redact_url(next)
+            );
             return attempt.error(message);
         }
         if attempt.previous().len() > MAX_REDIRECTS {

@@ -67,7 +67,11 @@ pub(super) struct Hosts {
 
 /// `host:port` of a URL: what the cap, the backoff and the breaker are kept for.
 pub(super) fn host_key(url: &url::Url) -> String {
-    format!("{}:{}", url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(0))
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or(""),
+        url.port_or_known_default().unwrap_or(0)
+    )
 }
 
 enum Wait {
@@ -94,7 +98,9 @@ impl Hosts {
         loop {
             let (wait, changed) = {
                 let mut states = self.lock();
-                let st = states.entry(host.to_string()).or_insert_with(HostState::new);
+                let st = states
+                    .entry(host.to_string())
+                    .or_insert_with(HostState::new);
                 let now = Instant::now();
                 let mut probe = false;
                 let wait = match st.breaker {
@@ -143,7 +149,9 @@ impl Hosts {
     /// Holds back every request to `host` for `delay` (after a 429 or 503).
     pub(super) fn throttle(&self, host: &str, delay: Duration) {
         let mut states = self.lock();
-        let st = states.entry(host.to_string()).or_insert_with(HostState::new);
+        let st = states
+            .entry(host.to_string())
+            .or_insert_with(HostState::new);
         let until = Instant::now() + delay;
         if st.blocked_until.is_none_or(|t| t < until) {
             st.blocked_until = Some(until);
@@ -152,7 +160,9 @@ impl Hosts {
 
     fn release(&self, host: &str, probe: bool, outcome: Option<HostOutcome>) {
         let mut states = self.lock();
-        let Some(st) = states.get_mut(host) else { return };
+        let Some(st) = states.get_mut(host) else {
+            return;
+        };
         st.active = st.active.saturating_sub(1);
         match outcome {
             Some(HostOutcome::Connected) => {
@@ -166,14 +176,19 @@ impl Hosts {
                 st.last_error = error;
                 if probe {
                     st.breaker = Breaker::Down;
-                } else if st.breaker == Breaker::Closed && st.connect_failures >= BREAKER_THRESHOLD {
+                } else if st.breaker == Breaker::Closed && st.connect_failures >= BREAKER_THRESHOLD
+                {
                     st.breaker = Breaker::Open {
                         until: Instant::now() + self.cooldown,
                     };
                 }
             }
             // Cancelled mid-probe: let another request probe.
-            None if probe => st.breaker = Breaker::Open { until: Instant::now() },
+            None if probe => {
+                st.breaker = Breaker::Open {
+                    until: Instant::now(),
+                }
+            }
             None => {}
         }
         st.changed.notify_waiters();
@@ -226,7 +241,12 @@ mod tests {
         // At the cap: a third waits until one is released.
         let third = tokio::spawn({
             let hosts = hosts.clone();
-            async move { hosts.acquire("h:80").await.map(|p| p.finish(HostOutcome::Connected)) }
+            async move {
+                hosts
+                    .acquire("h:80")
+                    .await
+                    .map(|p| p.finish(HostOutcome::Connected))
+            }
         });
         tokio::task::yield_now().await;
         assert!(!third.is_finished());
@@ -237,32 +257,63 @@ mod tests {
         // Shared backoff holds back everyone for the delay.
         hosts.throttle("h:80", Duration::from_secs(5));
         let start = Instant::now();
-        hosts.acquire("h:80").await.unwrap().finish(HostOutcome::Connected);
+        hosts
+            .acquire("h:80")
+            .await
+            .unwrap()
+            .finish(HostOutcome::Connected);
         assert!(start.elapsed() >= Duration::from_secs(5));
 
         // Breaker: three connection failures open it; a failed probe marks the host down.
         for _ in 0..BREAKER_THRESHOLD {
-            hosts.acquire("d:80").await.unwrap().finish(HostOutcome::ConnectFailed("refused".into()));
+            hosts
+                .acquire("d:80")
+                .await
+                .unwrap()
+                .finish(HostOutcome::ConnectFailed("refused".into()));
         }
         let start = Instant::now();
         let probe = hosts.acquire("d:80").await.unwrap();
-        assert!(start.elapsed() >= Duration::from_secs(1), "waited for the cooldown");
+        assert!(
+            start.elapsed() >= Duration::from_secs(1),
+            "waited for the cooldown"
+        );
         probe.finish(HostOutcome::ConnectFailed("refused".into()));
         let err = hosts.acquire("d:80").await.err().unwrap();
         assert_eq!(err.kind, FailureKind::HostUnavailable);
         assert!(err.message.contains("refused"));
         // Other hosts are not affected.
-        hosts.acquire("other:80").await.unwrap().finish(HostOutcome::Connected);
+        hosts
+            .acquire("other:80")
+            .await
+            .unwrap()
+            .finish(HostOutcome::Connected);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_successful_probe_closes_the_breaker() {
         let hosts = Arc::new(Hosts::new(4, Duration::from_millis(10)));
         for _ in 0..BREAKER_THRESHOLD {
-            hosts.acquire("h:1").await.unwrap().finish(HostOutcome::ConnectFailed("x".into()));
+            hosts
+                .acquire("h:1")
+                .await
+                .unwrap()
+                .finish(HostOutcome::ConnectFailed("x".into()));
         }
-        hosts.acquire("h:1").await.unwrap().finish(HostOutcome::Connected);
-        hosts.acquire("h:1").await.unwrap().finish(HostOutcome::ConnectFailed("x".into()));
-        hosts.acquire("h:1").await.unwrap().finish(HostOutcome::Connected);
+        hosts
+            .acquire("h:1")
+            .await
+            .unwrap()
+            .finish(HostOutcome::Connected);
+        hosts
+            .acquire("h:1")
+            .await
+            .unwrap()
+            .finish(HostOutcome::ConnectFailed("x".into()));
+        hosts
+            .acquire("h:1")
+            .await
+            .unwrap()
+            .finish(HostOutcome::Connected);
     }
 }

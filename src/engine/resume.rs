@@ -34,8 +34,17 @@ impl Meta {
     pub const VERSION: u32 = 1;
 
     /// Built from a fresh 200 response; `None` when nothing could validate a later resume.
-    pub fn from_response(url: &url::Url, headers: &reqwest::header::HeaderMap, total: Option<u64>) -> Option<Meta> {
-        let get = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    pub fn from_response(
+        url: &url::Url,
+        headers: &reqwest::header::HeaderMap,
+        total: Option<u64>,
+    ) -> Option<Meta> {
+        let get = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
         let etag = get(reqwest::header::ETAG).filter(|e| !e.starts_with("W/"));
         let last_modified = get(reqwest::header::LAST_MODIFIED);
         if etag.is_none() && last_modified.is_none() {
@@ -92,19 +101,33 @@ pub(super) fn inspect(part: &Path, url: &url::Url) -> Local {
     };
     match (part_len, meta_text) {
         (None, Err(_)) => Local::Fresh { warning: None },
-        (None, Ok(_)) => fresh(Some("resume metadata without a .part file; starting over".into())),
+        (None, Ok(_)) => fresh(Some(
+            "resume metadata without a .part file; starting over".into(),
+        )),
         (Some(len), Err(_)) if len > RESUME_MIN_BYTES => Local::Fresh {
-            warning: Some(format!("{} has no resume metadata; starting over", part.display())),
+            warning: Some(format!(
+                "{} has no resume metadata; starting over",
+                part.display()
+            )),
         },
         (Some(_), Err(_)) => Local::Fresh { warning: None },
         (Some(len), Ok(text)) => match serde_json::from_slice::<Meta>(&text) {
-            Err(e) => fresh(Some(format!("unreadable resume metadata {}: {e}; starting over", meta_file.display()))),
-            Ok(meta) if meta.version != Meta::VERSION || meta.url != crate::secret::redact_url(url) => {
-                fresh(Some(format!("{} belongs to another download; starting over", part.display())))
+            Err(e) => fresh(Some(format!(
+                "unreadable resume metadata {}: {e}; starting over",
+                meta_file.display()
+            ))),
+            Ok(meta)
+                if meta.version != Meta::VERSION || meta.url != crate::secret::redact_url(url) =>
+            {
+                fresh(Some(format!(
+                    "{} belongs to another download; starting over",
+                    part.display()
+                )))
             }
-            Ok(meta) if meta.total.is_some_and(|t| len > t) => {
-                fresh(Some(format!("{} is longer than the resource; starting over", part.display())))
-            }
+            Ok(meta) if meta.total.is_some_and(|t| len > t) => fresh(Some(format!(
+                "{} is longer than the resource; starting over",
+                part.display()
+            ))),
             Ok(meta) if len == 0 || meta.if_range().is_none() => fresh(None),
             Ok(meta) => Local::Resume { offset: len, meta },
         },
@@ -131,7 +154,14 @@ pub(super) fn parse_content_range(value: &str) -> Option<(u64, u64, Option<u64>)
 
 /// The total of an unsatisfied-range answer: `Content-Range: bytes */TOTAL`.
 pub(super) fn parse_unsatisfied_range(value: &str) -> Option<u64> {
-    value.trim().strip_prefix("bytes")?.trim_start().strip_prefix("*/")?.trim().parse().ok()
+    value
+        .trim()
+        .strip_prefix("bytes")?
+        .trim_start()
+        .strip_prefix("*/")?
+        .trim()
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
@@ -140,7 +170,8 @@ mod tests {
 
     #[test]
     fn content_range_table() {
-        let cases: &[(&str, Option<(u64, u64, Option<u64>)>)] = &[
+        type Range = Option<(u64, u64, Option<u64>)>;
+        let cases: &[(&str, Range)] = &[
             ("bytes 0-99/100", Some((0, 99, Some(100)))),
             ("bytes 50-99/100", Some((50, 99, Some(100)))),
             ("bytes  50-99/*", Some((50, 99, None))),
@@ -173,22 +204,38 @@ mod tests {
         assert_eq!(inspect(&part, &url), Local::Fresh { warning: None });
 
         meta.store(&meta_path(&part)).unwrap();
-        assert!(matches!(inspect(&part, &url), Local::Fresh { warning: Some(_) }), "meta without part");
+        assert!(
+            matches!(inspect(&part, &url), Local::Fresh { warning: Some(_) }),
+            "meta without part"
+        );
         assert!(!meta_path(&part).exists(), "stale metadata removed");
 
         std::fs::write(&part, b"12345").unwrap();
         meta.store(&meta_path(&part)).unwrap();
-        assert_eq!(inspect(&part, &url), Local::Resume { offset: 5, meta: meta.clone() });
+        assert_eq!(
+            inspect(&part, &url),
+            Local::Resume {
+                offset: 5,
+                meta: meta.clone()
+            }
+        );
 
         let other = url::Url::parse("http://h/other").unwrap();
-        assert!(matches!(inspect(&part, &other), Local::Fresh { warning: Some(_) }));
+        assert!(matches!(
+            inspect(&part, &other),
+            Local::Fresh { warning: Some(_) }
+        ));
 
         std::fs::write(&part, b"0123456789abc").unwrap();
         meta.store(&meta_path(&part)).unwrap();
-        assert!(matches!(inspect(&part, &url), Local::Fresh { warning: Some(w) } if w.contains("longer")));
+        assert!(
+            matches!(inspect(&part, &url), Local::Fresh { warning: Some(w) } if w.contains("longer"))
+        );
 
         std::fs::write(&part, b"123").unwrap();
         std::fs::write(meta_path(&part), b"{torn").unwrap();
-        assert!(matches!(inspect(&part, &url), Local::Fresh { warning: Some(w) } if w.contains("unreadable")));
+        assert!(
+            matches!(inspect(&part, &url), Local::Fresh { warning: Some(w) } if w.contains("unreadable"))
+        );
     }
 }

@@ -6,6 +6,7 @@
 use super::Ctx;
 use super::hosts::{HostOutcome, host_key};
 use super::resume::{self, Local, Meta};
+use super::sink::Sink;
 use crate::checksum::{Digests, Hashers};
 use crate::error::{FailureKind, FileError};
 use crate::event::Event;
@@ -14,14 +15,10 @@ use reqwest::StatusCode;
 use reqwest::header::{CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE, RETRY_AFTER};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 /// Progress events are sent at most this often per file: enough for smooth bars, cheap
 /// enough to cost nothing measurable.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
-
-/// Bytes gathered before each write to disk.
-const WRITE_BUFFER: usize = 256 * 1024;
 
 /// A file whose bytes are all in its `.part`, hashed.
 pub(super) struct Fetched {
@@ -29,6 +26,8 @@ pub(super) struct Fetched {
     pub bytes: u64,
     pub digests: Digests,
     pub http_status: u16,
+    /// Resume metadata sits beside the part (to be removed once the file is in place).
+    pub has_meta: bool,
 }
 
 /// Why an attempt did not produce a whole file.
@@ -77,9 +76,15 @@ fn request_error(e: reqwest::Error) -> AttemptError {
     } else if e.is_timeout() {
         failed(FailureKind::Timeout, format!("timed out: {}", cause(&e)))
     } else if e.is_connect() {
-        failed(FailureKind::Network, format!("cannot connect: {}", cause(&e)))
+        failed(
+            FailureKind::Network,
+            format!("cannot connect: {}", cause(&e)),
+        )
     } else {
-        failed(FailureKind::Network, format!("request failed: {}", cause(&e)))
+        failed(
+            FailureKind::Network,
+            format!("request failed: {}", cause(&e)),
+        )
     };
     if let AttemptError::Failed(f) = &mut failure {
         f.connect = e.is_connect();
@@ -90,7 +95,10 @@ fn request_error(e: reqwest::Error) -> AttemptError {
 fn io_error(path: &Path, action: &str, e: std::io::Error) -> AttemptError {
     use std::io::ErrorKind::{QuotaExceeded, ReadOnlyFilesystem, StorageFull};
     let stops_run = matches!(e.kind(), StorageFull | QuotaExceeded | ReadOnlyFilesystem);
-    let mut failure = failed(FailureKind::Io, format!("cannot {action} {}: {e}", path.display()));
+    let mut failure = failed(
+        FailureKind::Io,
+        format!("cannot {action} {}: {e}", path.display()),
+    );
     if let AttemptError::Failed(f) = &mut failure {
         f.stops_run = stops_run;
     }
@@ -99,15 +107,29 @@ fn io_error(path: &Path, action: &str, e: std::io::Error) -> AttemptError {
 
 /// Runs one attempt for `file` from `url`, writing to `part`: waits for a connection slot to
 /// the host, fetches, and tells the host state whether a connection could be made.
-pub(super) async fn attempt(ctx: &Ctx, id: FileId, file: &FileConfig, url: &url::Url, part: &Path) -> Result<Fetched, AttemptError> {
+pub(super) async fn attempt(
+    ctx: &Ctx,
+    id: FileId,
+    file: &FileConfig,
+    url: &url::Url,
+    part: &Path,
+) -> Result<Fetched, AttemptError> {
     let host = host_key(url);
     let run = async {
         let permit = ctx.hosts.acquire(&host).await.map_err(|error| {
-            AttemptError::Failed(Failure { error, http_status: None, retry_after: None, connect: false, stops_run: false })
+            AttemptError::Failed(Failure {
+                error,
+                http_status: None,
+                retry_after: None,
+                connect: false,
+                stops_run: false,
+            })
         })?;
         let result = fetch(ctx, id, file, url, part).await;
         permit.finish(match &result {
-            Err(AttemptError::Failed(f)) if f.connect => HostOutcome::ConnectFailed(f.error.message.clone()),
+            Err(AttemptError::Failed(f)) if f.connect => {
+                HostOutcome::ConnectFailed(f.error.message.clone())
+            }
             _ => HostOutcome::Connected,
         });
         result
@@ -119,20 +141,28 @@ pub(super) async fn attempt(ctx: &Ctx, id: FileId, file: &FileConfig, url: &url:
 }
 
 /// Where the body of this attempt goes.
+#[allow(clippy::large_enum_variant)] // one short-lived value per attempt
 enum Body {
     /// Stream `response` into the part from byte `start`; `meta` describes the resource.
-    Stream { response: reqwest::Response, start: u64, total: Option<u64>, fresh_meta: Option<Meta> },
+    Stream {
+        response: reqwest::Response,
+        start: u64,
+        total: Option<u64>,
+        fresh_meta: Option<Meta>,
+    },
     /// The part already holds the whole resource (a 416 that confirmed it).
     Complete { len: u64, http_status: u16 },
 }
 
-async fn fetch(ctx: &Ctx, id: FileId, file: &FileConfig, url: &url::Url, part: &Path) -> Result<Fetched, AttemptError> {
-    let local = {
-        let (part, url) = (part.to_path_buf(), url.clone());
-        tokio::task::spawn_blocking(move || resume::inspect(&part, &url))
-            .await
-            .unwrap_or(Local::Fresh { warning: None })
-    };
+async fn fetch(
+    ctx: &Ctx,
+    id: FileId,
+    file: &FileConfig,
+    url: &url::Url,
+    part: &Path,
+) -> Result<Fetched, AttemptError> {
+    // A few metadata calls on the page cache: cheaper inline than handed to a thread.
+    let local = resume::inspect(part, url);
     let body = match local {
         Local::Fresh { warning } => {
             if let Some(w) = warning {
@@ -144,21 +174,35 @@ async fn fetch(ctx: &Ctx, id: FileId, file: &FileConfig, url: &url::Url, part: &
     };
     match body {
         Body::Complete { len, http_status } => {
-            let hashers = hash_prefix(part, len, file).await?;
-            Ok(Fetched { bytes: len, digests: hashers.finish(), http_status })
+            let hashers = hash_prefix(ctx, part, len, file).await?;
+            Ok(Fetched {
+                bytes: len,
+                digests: hashers.finish(),
+                http_status,
+                has_meta: true,
+            })
         }
-        Body::Stream { response, start, total, fresh_meta } => {
+        Body::Stream {
+            response,
+            start,
+            total,
+            fresh_meta,
+        } => {
             let http_status = response.status().as_u16();
+            let has_meta = start > 0 || fresh_meta.is_some();
             if let Some(meta) = fresh_meta {
-                let (meta_file, part_owned) = (resume::meta_path(part), part.to_path_buf());
-                let stored = tokio::task::spawn_blocking(move || meta.store(&meta_file)).await;
-                if let Ok(Err(e)) = stored {
-                    return Err(io_error(&resume::meta_path(&part_owned), "write", e));
-                }
+                let meta_file = resume::meta_path(part);
+                meta.store(&meta_file)
+                    .map_err(|e| io_error(&meta_file, "write", e))?;
             }
             stream_body(ctx, id, file, response, part, start, total)
                 .await
-                .map(|(bytes, digests)| Fetched { bytes, digests, http_status })
+                .map(|(bytes, digests)| Fetched {
+                    bytes,
+                    digests,
+                    http_status,
+                    has_meta,
+                })
                 .map_err(|e| with_status(e, http_status))
         }
     }
@@ -166,7 +210,10 @@ async fn fetch(ctx: &Ctx, id: FileId, file: &FileConfig, url: &url::Url, part: &
 
 fn with_status(e: AttemptError, http_status: u16) -> AttemptError {
     match e {
-        AttemptError::Failed(f) => AttemptError::Failed(Failure { http_status: Some(http_status), ..f }),
+        AttemptError::Failed(f) => AttemptError::Failed(Failure {
+            http_status: Some(http_status),
+            ..f
+        }),
         other => other,
     }
 }
@@ -184,54 +231,128 @@ fn stream_from_start(response: reqwest::Response, url: &url::Url) -> Body {
         Some(len) if len <= resume::RESUME_MIN_BYTES => None,
         _ => Meta::from_response(url, response.headers(), total),
     };
-    Body::Stream { response, start: 0, total, fresh_meta }
+    Body::Stream {
+        response,
+        start: 0,
+        total,
+        fresh_meta,
+    }
 }
 
 /// A request for the rest of a `.part`, guarded by `If-Range`. Anything that does not prove
 /// the server continues the very same resource at the very offset restarts from zero.
-async fn resumed(ctx: &Ctx, file: &FileConfig, url: &url::Url, part: &Path, offset: u64, meta: Meta) -> Result<Body, AttemptError> {
+async fn resumed(
+    ctx: &Ctx,
+    file: &FileConfig,
+    url: &url::Url,
+    part: &Path,
+    offset: u64,
+    meta: Meta,
+) -> Result<Body, AttemptError> {
     let response = send(ctx, file, url, Some((offset, &meta))).await?;
     let status = response.status();
-    let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
     if status == StatusCode::PARTIAL_CONTENT {
-        let range = header(CONTENT_RANGE).as_deref().and_then(resume::parse_content_range);
+        let range = header(CONTENT_RANGE)
+            .as_deref()
+            .and_then(resume::parse_content_range);
+        // A server may honour Range but ignore If-Range (RFC 9110 allows it): only a 206 that
+        // names the very same version may be appended.
+        let same_version = match (
+            &meta.etag,
+            header(ETAG),
+            &meta.last_modified,
+            header(LAST_MODIFIED),
+        ) {
+            (Some(had), Some(now), _, _) => *had == now,
+            (None, None, Some(had), Some(now)) => *had == now,
+            _ => false,
+        };
         match range {
-            Some((first, _, total)) if first == offset && (meta.total.is_none() || total == meta.total) => {
+            Some((first, _, total))
+                if same_version
+                    && first == offset
+                    && (meta.total.is_none() || total == meta.total) =>
+            {
                 tracing::info!("resuming {} at byte {offset}", part.display());
-                return Ok(Body::Stream { response, start: offset, total: total.or(meta.total), fresh_meta: None });
+                return Ok(Body::Stream {
+                    response,
+                    start: offset,
+                    total: total.or(meta.total),
+                    fresh_meta: None,
+                });
             }
             _ => tracing::warn!(
-                "{}: the server answered the resume with an unexpected Content-Range {:?}; starting over",
+                "{}: the server's answer to the resume (Content-Range {:?}, ETag {:?}) does not continue the same file; starting over",
                 part.display(),
-                header(CONTENT_RANGE).unwrap_or_default()
+                header(CONTENT_RANGE).unwrap_or_default(),
+                header(ETAG).unwrap_or_default()
             ),
         }
     } else if status == StatusCode::RANGE_NOT_SATISFIABLE {
-        let total = header(CONTENT_RANGE).as_deref().and_then(resume::parse_unsatisfied_range);
-        let same = match (&meta.etag, header(ETAG), &meta.last_modified, header(LAST_MODIFIED)) {
+        let total = header(CONTENT_RANGE)
+            .as_deref()
+            .and_then(resume::parse_unsatisfied_range);
+        let same = match (
+            &meta.etag,
+            header(ETAG),
+            &meta.last_modified,
+            header(LAST_MODIFIED),
+        ) {
             (Some(had), Some(now), _, _) => *had == now,
             (None, _, Some(had), Some(now)) => *had == now,
             _ => false,
         };
         if same && total.is_some() && total == meta.total && Some(offset) == meta.total {
-            return Ok(Body::Complete { len: offset, http_status: status.as_u16() });
+            return Ok(Body::Complete {
+                len: offset,
+                http_status: status.as_u16(),
+            });
         }
-        tracing::warn!("{}: the server cannot resume it; starting over", part.display());
+        tracing::warn!(
+            "{}: the server cannot resume it; starting over",
+            part.display()
+        );
     } else if status.is_success() {
         // Range ignored, or the validator no longer matches: this is the whole new resource.
-        tracing::info!("{}: the server sent the whole file; starting over", part.display());
+        tracing::info!(
+            "{}: the server sent the whole file; starting over",
+            part.display()
+        );
+        forget_meta(part);
         return Ok(stream_from_start(response, url));
     } else {
         return Err(status_failure(response));
     }
     drop(response);
+    forget_meta(part);
     fresh(ctx, file, url).await
 }
 
-async fn send(ctx: &Ctx, file: &FileConfig, url: &url::Url, range: Option<(u64, &Meta)>) -> Result<reqwest::Response, AttemptError> {
+/// The part is about to be rewritten from zero: its old metadata no longer describes it.
+fn forget_meta(part: &Path) {
+    let _ = std::fs::remove_file(resume::meta_path(part));
+}
+
+async fn send(
+    ctx: &Ctx,
+    file: &FileConfig,
+    url: &url::Url,
+    range: Option<(u64, &Meta)>,
+) -> Result<reqwest::Response, AttemptError> {
     let config = &ctx.config;
     let mut request = ctx.client.get(url.clone());
-    for (name, value) in config.headers.iter().filter(|(n, _)| !file.headers.iter().any(|(f, _)| f == n)) {
+    for (name, value) in config
+        .headers
+        .iter()
+        .filter(|(n, _)| !file.headers.iter().any(|(f, _)| f == n))
+    {
         request = request.header(name, value.expose());
     }
     for (name, value) in &file.headers {
@@ -240,17 +361,31 @@ async fn send(ctx: &Ctx, file: &FileConfig, url: &url::Url, range: Option<(u64, 
     if let Some((offset, meta)) = range
         && let Some(validator) = meta.if_range()
     {
-        request = request.header(RANGE, format!("bytes={offset}-")).header(IF_RANGE, validator);
+        request = request
+            .header(RANGE, format!("bytes={offset}-"))
+            .header(IF_RANGE, validator);
     }
     tokio::time::timeout(config.read_timeout, request.send())
         .await
-        .map_err(|_| failed(FailureKind::Timeout, format!("no response within {}", humantime::format_duration(config.read_timeout))))?
+        .map_err(|_| {
+            failed(
+                FailureKind::Timeout,
+                format!(
+                    "no response within {}",
+                    humantime::format_duration(config.read_timeout)
+                ),
+            )
+        })?
         .map_err(request_error)
 }
 
 /// A success status passes; anything else is the attempt's failure (with Retry-After).
 fn checked(response: reqwest::Response) -> Result<reqwest::Response, AttemptError> {
-    if response.status().is_success() { Ok(response) } else { Err(status_failure(response)) }
+    if response.status().is_success() {
+        Ok(response)
+    } else {
+        Err(status_failure(response))
+    }
 }
 
 fn status_failure(response: reqwest::Response) -> AttemptError {
@@ -261,7 +396,10 @@ fn status_failure(response: reqwest::Response) -> AttemptError {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| super::retry::parse_retry_after(v, SystemTime::now()));
     AttemptError::Failed(Failure {
-        error: FileError::new(FailureKind::HttpStatus(status.as_u16()), status_text(status)),
+        error: FileError::new(
+            FailureKind::HttpStatus(status.as_u16()),
+            status_text(status),
+        ),
         http_status: Some(status.as_u16()),
         retry_after,
         connect: false,
@@ -276,29 +414,28 @@ fn status_text(status: StatusCode) -> String {
     }
 }
 
-async fn hash_prefix(part: &Path, len: u64, file: &FileConfig) -> Result<Hashers, AttemptError> {
-    let (path, expected): (PathBuf, _) = (part.to_path_buf(), file.checksum.clone());
-    match tokio::task::spawn_blocking(move || crate::checksum::hash_prefix(&path, len, expected.as_ref())).await {
-        Ok(Ok(hashers)) => Ok(hashers),
-        Ok(Err(e)) => Err(io_error(part, "read", e)),
-        Err(e) => Err(failed(FailureKind::Io, format!("cannot read {}: {e}", part.display()))),
-    }
+/// The hashers this file needs.
+fn hashers(ctx: &Ctx, file: &FileConfig) -> Hashers {
+    Hashers::new(file.checksum.as_ref(), ctx.config.sha256)
 }
 
-/// Opens the part for writing at `start`: truncated for a fresh download, cut back to exactly
-/// `start` bytes (and positioned there) for a resumed one.
-async fn open_part(part: &Path, start: u64) -> Result<tokio::fs::File, AttemptError> {
-    if start == 0 {
-        return tokio::fs::File::create(part).await.map_err(|e| io_error(part, "create", e));
+/// Hashes the first `len` bytes of the part (a large read: done on the blocking pool).
+async fn hash_prefix(
+    ctx: &Ctx,
+    part: &Path,
+    len: u64,
+    file: &FileConfig,
+) -> Result<Hashers, AttemptError> {
+    let (path, fresh): (PathBuf, _) = (part.to_path_buf(), hashers(ctx, file));
+    match tokio::task::spawn_blocking(move || crate::checksum::hash_prefix(&path, len, fresh)).await
+    {
+        Ok(Ok(hashers)) => Ok(hashers),
+        Ok(Err(e)) => Err(io_error(part, "read", e)),
+        Err(e) => Err(failed(
+            FailureKind::Io,
+            format!("cannot read {}: {e}", part.display()),
+        )),
     }
-    let mut out = tokio::fs::OpenOptions::new()
-        .write(true)
-        .open(part)
-        .await
-        .map_err(|e| io_error(part, "open", e))?;
-    out.set_len(start).await.map_err(|e| io_error(part, "truncate", e))?;
-    out.seek(std::io::SeekFrom::Start(start)).await.map_err(|e| io_error(part, "seek in", e))?;
-    Ok(out)
 }
 
 async fn stream_body(
@@ -314,19 +451,33 @@ async fn stream_body(
     if let (Some(len), Some(max)) = (total, config.max_size)
         && len > max
     {
-        return Err(failed(FailureKind::TooLarge, format!("{len} bytes is larger than --max-size {max}")));
+        return Err(failed(
+            FailureKind::TooLarge,
+            format!("{len} bytes is larger than --max-size {max}"),
+        ));
     }
-    let mut hashers = if start == 0 { Hashers::new(file.checksum.as_ref()) } else { hash_prefix(part, start, file).await? };
-    let out = open_part(part, start).await?;
-    let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, out);
+    let hashers = if start == 0 {
+        hashers(ctx, file)
+    } else {
+        hash_prefix(ctx, part, start, file).await?
+    };
+    let expected = total.map(|t| t - start.min(t));
+    let mut out =
+        Sink::open(part, start, expected, hashers).map_err(|e| io_error(part, "create", e))?;
     let mut written = start;
     let mut last_progress = Instant::now();
     let mut speed = SpeedCheck::new(config.min_speed, config.min_speed_time, start);
-    ctx.emit(Event::Progress { id, bytes: written, total });
+    ctx.emit(Event::Progress {
+        id,
+        bytes: written,
+        total,
+    });
     let streamed: Result<(), AttemptError> = async {
         loop {
             let silence_limit = tokio::time::Instant::now() + config.read_timeout;
-            let deadline = speed.next_check().map_or(silence_limit, |c| c.min(silence_limit));
+            let deadline = speed
+                .next_check()
+                .map_or(silence_limit, |c| c.min(silence_limit));
             let chunk = match tokio::time::timeout_at(deadline, response.chunk()).await {
                 Err(_) if deadline < silence_limit => {
                     speed.check(written)?;
@@ -334,10 +485,17 @@ async fn stream_body(
                 }
                 Err(_) => {
                     let silence = humantime::format_duration(config.read_timeout);
-                    return Err(failed(FailureKind::Timeout, format!("no data for {silence} after {written} bytes")));
+                    return Err(failed(
+                        FailureKind::Timeout,
+                        format!("no data for {silence} after {written} bytes"),
+                    ));
                 }
                 Ok(Err(e)) => {
-                    let message = format!("connection lost after {written}{} bytes: {}", of_total(total), cause(&e));
+                    let message = format!(
+                        "connection lost after {written}{} bytes: {}",
+                        of_total(total),
+                        cause(&e)
+                    );
                     return Err(failed(FailureKind::Network, message));
                 }
                 Ok(Ok(None)) => return Ok(()),
@@ -347,34 +505,52 @@ async fn stream_body(
             if let Some(max) = config.max_size
                 && after > max
             {
-                return Err(failed(FailureKind::TooLarge, format!("more than --max-size {max} bytes")));
+                return Err(failed(
+                    FailureKind::TooLarge,
+                    format!("more than --max-size {max} bytes"),
+                ));
             }
             if let Some(len) = total
                 && after > len
             {
-                return Err(failed(FailureKind::InvalidResponse, format!("server sent more than the {len} bytes it announced")));
+                return Err(failed(
+                    FailureKind::InvalidResponse,
+                    format!("server sent more than the {len} bytes it announced"),
+                ));
             }
-            hashers.update(&chunk);
-            out.write_all(&chunk).await.map_err(|e| io_error(part, "write", e))?;
+            out.write(chunk)
+                .await
+                .map_err(|e| io_error(part, "write", e))?;
             written = after;
             speed.check(written)?;
             if last_progress.elapsed() >= PROGRESS_EVERY {
                 last_progress = Instant::now();
-                ctx.emit(Event::Progress { id, bytes: written, total });
+                ctx.emit(Event::Progress {
+                    id,
+                    bytes: written,
+                    total,
+                });
             }
         }
     }
     .await;
     // Whatever arrived intact is kept on disk, so the next attempt can continue from it.
-    let flushed = out.flush().await.map_err(|e| io_error(part, "write", e));
+    let finished = out.finish().await.map_err(|e| io_error(part, "write", e));
     streamed?;
-    flushed?;
+    let hashers = finished?;
     if let Some(len) = total
         && written < len
     {
-        return Err(failed(FailureKind::Network, format!("connection closed after {written} of {len} bytes")));
+        return Err(failed(
+            FailureKind::Network,
+            format!("connection closed after {written} of {len} bytes"),
+        ));
     }
-    ctx.emit(Event::Progress { id, bytes: written, total });
+    ctx.emit(Event::Progress {
+        id,
+        bytes: written,
+        total,
+    });
     Ok((written, hashers.finish()))
 }
 
@@ -389,7 +565,12 @@ struct SpeedCheck {
 
 impl SpeedCheck {
     fn new(min: Option<u64>, window: Duration, start: u64) -> Self {
-        SpeedCheck { min, window, window_start: tokio::time::Instant::now(), window_bytes: start }
+        SpeedCheck {
+            min,
+            window,
+            window_start: tokio::time::Instant::now(),
+            window_bytes: start,
+        }
     }
 
     fn next_check(&self) -> Option<tokio::time::Instant> {

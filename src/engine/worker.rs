@@ -7,8 +7,9 @@ use super::verify::{self, Existing};
 use super::{Ctx, Phase};
 use crate::error::{FailureKind, FileError};
 use crate::event::{Event, StopCause};
-use crate::plan::FileId;
 use crate::paths;
+use crate::plan::FileId;
+use std::time::Duration;
 
 /// Downloads one file and emits its events, ending in exactly one final event.
 pub(super) async fn run_file(ctx: &Ctx, id: FileId) {
@@ -20,15 +21,18 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
     let file = &ctx.plan.files[id as usize];
     let dest = ctx.plan.destination(file);
     let mode = ctx.config.on_exist;
-    match verify::check_existing(&dest, mode, file.checksum.as_ref()).await {
+    match verify::check_existing(&dest, mode, file.checksum.as_ref(), ctx.config.sha256).await {
         Existing::Download => {}
         Existing::Skip { bytes, sha256 } => return Event::Skipped { id, bytes, sha256 },
         Existing::Fail(error) => return failed(id, error, 0, None),
     }
     if let Some(parent) = dest.parent()
-        && let Err(e) = tokio::fs::create_dir_all(parent).await
+        && let Err(e) = ctx.ensure_dir(parent)
     {
-        let error = FileError::new(FailureKind::Io, format!("cannot create directory {}: {e}", parent.display()));
+        let error = FileError::new(
+            FailureKind::Io,
+            format!("cannot create directory {}: {e}", parent.display()),
+        );
         return failed(id, error, 0, None);
     }
     let part = paths::part_path(&dest);
@@ -40,37 +44,46 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
                 // A later run resumes a `.part` only with its metadata, and only when the
                 // failure was not about the content itself (gone, wrong, too large).
                 let resumable = error.kind.retryable() || error.kind == FailureKind::Io;
-                if !resumable || !tokio::fs::try_exists(super::resume::meta_path(&part)).await.unwrap_or(false) {
-                    remove_part(&part).await;
+                if !resumable || !super::resume::meta_path(&part).exists() {
+                    remove_part(&part);
                 }
             }
             return event;
         }
     };
     if let Err(mismatch) = fetched.digests.verify(file.checksum.as_ref()) {
-        remove_part(&part).await;
-        return failed(id, FileError::new(FailureKind::Checksum, mismatch), attempts, Some(fetched.http_status));
+        remove_part(&part);
+        return failed(
+            id,
+            FileError::new(FailureKind::Checksum, mismatch),
+            attempts,
+            Some(fetched.http_status),
+        );
     }
-    match verify::place(part.clone(), dest.clone(), mode).await {
+    if fetched.has_meta {
+        // The bytes are final: resume metadata has no more use.
+        let _ = std::fs::remove_file(super::resume::meta_path(&part));
+    }
+    match verify::place(&part, &dest, mode) {
         Ok(landed) => Event::Completed {
             id,
             bytes: fetched.bytes,
             attempts,
             http_status: fetched.http_status,
-            sha256: hex::encode(fetched.digests.sha256),
+            sha256: fetched.digests.sha256_hex(),
             renamed_to: (landed != dest).then(|| relative_to(&ctx.plan.dir, &landed)),
         },
         Err(error) => {
-            remove_part(&part).await;
+            remove_part(&part);
             failed(id, error, attempts, Some(fetched.http_status))
         }
     }
 }
 
 /// Removes a `.part` and its resume metadata.
-async fn remove_part(part: &std::path::Path) {
+fn remove_part(part: &std::path::Path) {
     for path in [part.to_path_buf(), super::resume::meta_path(part)] {
-        if let Err(e) = tokio::fs::remove_file(&path).await
+        if let Err(e) = std::fs::remove_file(&path)
             && e.kind() != std::io::ErrorKind::NotFound
         {
             tracing::warn!("cannot remove {}: {e}", path.display());
@@ -88,17 +101,50 @@ async fn attempts(ctx: &Ctx, id: FileId, part: &std::path::Path) -> Result<(Fetc
     let mut attempt: u32 = 1;
     loop {
         let url = urls[(attempt as usize - 1) % urls.len()];
-        let Failure { error, http_status, retry_after, stops_run, .. } = match transfer::attempt(ctx, id, file, url, part).await {
+        let Failure {
+            error,
+            http_status,
+            retry_after,
+            stops_run,
+            ..
+        } = match transfer::attempt(ctx, id, file, url, part).await {
             Ok(fetched) => return Ok((fetched, attempt)),
             Err(AttemptError::Cancelled) => return Err(Event::Cancelled { id }),
             Err(AttemptError::Failed(failure)) => failure,
         };
         if stops_run && ctx.cancel.advance(Phase::Draining) {
             // Every other file would fail the same way: start no more of them.
-            ctx.emit(Event::Stopping { now: false, cause: StopCause::WriteError });
+            ctx.emit(Event::Stopping {
+                now: false,
+                cause: StopCause::WriteError,
+            });
         }
         let too_long = retry_after.filter(|wait| *wait > ctx.config.max_retry_after);
-        if !error.kind.is_transient() || attempt >= max_attempts || too_long.is_some() || ctx.cancel.phase() == Phase::Abort {
+        let untried_mirror = (attempt as usize) < urls.len();
+        if !error.kind.is_transient()
+            && untried_mirror
+            && attempt < max_attempts
+            && matches!(
+                error.kind,
+                FailureKind::HttpStatus(_) | FailureKind::Redirect
+            )
+        {
+            // This URL will not work (e.g. 404 on the primary): move on to the next mirror now.
+            attempt += 1;
+            ctx.emit(Event::Retry {
+                id,
+                attempt,
+                max_attempts,
+                delay: Duration::ZERO,
+                reason: error.message,
+            });
+            continue;
+        }
+        if !error.kind.is_transient()
+            || attempt >= max_attempts
+            || too_long.is_some()
+            || ctx.cancel.phase() == Phase::Abort
+        {
             let message = match too_long {
                 Some(wait) => format!(
                     "{}: the server asks to wait {} before retrying (Retry-After), more than --max-retry-after {}",
@@ -109,7 +155,12 @@ async fn attempts(ctx: &Ctx, id: FileId, part: &std::path::Path) -> Result<(Fetc
                 None if attempt > 1 => format!("{} after {attempt} attempts", error.message),
                 None => error.message,
             };
-            return Err(failed(id, FileError::new(error.kind, message), attempt, http_status));
+            return Err(failed(
+                id,
+                FileError::new(error.kind, message),
+                attempt,
+                http_status,
+            ));
         }
         let delay = policy.delay(attempt, retry_after);
         if matches!(http_status, Some(429 | 503)) {
@@ -117,7 +168,13 @@ async fn attempts(ctx: &Ctx, id: FileId, part: &std::path::Path) -> Result<(Fetc
             ctx.hosts.throttle(&host_key(url), delay);
         }
         attempt += 1;
-        ctx.emit(Event::Retry { id, attempt, max_attempts, delay, reason: error.message });
+        ctx.emit(Event::Retry {
+            id,
+            attempt,
+            max_attempts,
+            delay,
+            reason: error.message,
+        });
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             () = ctx.cancel.aborted() => return Err(Event::Cancelled { id }),
@@ -126,9 +183,13 @@ async fn attempts(ctx: &Ctx, id: FileId, part: &std::path::Path) -> Result<(Fetc
 }
 
 fn failed(id: FileId, error: FileError, attempts: u32, http_status: Option<u16>) -> Event {
-    Event::Failed { id, error, attempts, http_status }
+    Event::Failed {
+        id,
+        error,
+        attempts,
+        http_status,
+    }
 }
-
 
 fn relative_to(dir: &std::path::Path, landed: &std::path::Path) -> String {
     let rel = landed.strip_prefix(dir).unwrap_or(landed);

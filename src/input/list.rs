@@ -22,13 +22,21 @@ pub(super) fn read(
             Ok(0) => break,
             Ok(_) => {}
             Err(e) => {
-                diags.push(Diagnostic::new(&**source, line_no + 1, format!("cannot read: {e}")));
+                diags.push(Diagnostic::new(
+                    &**source,
+                    line_no + 1,
+                    format!("cannot read: {e}"),
+                ));
                 break;
             }
         }
         line_no += 1;
         let Ok(raw) = std::str::from_utf8(&buf) else {
-            diags.push(Diagnostic::new(&**source, line_no, "line is not valid UTF-8"));
+            diags.push(Diagnostic::new(
+                &**source,
+                line_no,
+                "line is not valid UTF-8",
+            ));
             continue;
         };
         let line = raw.trim();
@@ -81,7 +89,11 @@ fn apply_option(spec: &mut FileSpec, key: &str, value: &str) -> Result<(), Strin
             };
             spec.checksum = Some(normalised);
         }
-        _ => return Err(format!("unknown option {key:?} (dl understands out=, dir= and checksum=)")),
+        _ => {
+            return Err(format!(
+                "unknown option {key:?} (dl understands out=, dir= and checksum=)"
+            ));
+        }
     }
     Ok(())
 }
@@ -93,22 +105,32 @@ mod tests {
     fn parse(text: &str) -> (Vec<Located<FileSpec>>, Vec<Diagnostic>) {
         let mut out = Vec::new();
         let mut diags = Vec::new();
-        read(&Arc::from("list.txt"), text.as_bytes(), &mut |e| out.push(e), &mut diags);
+        read(
+            &Arc::from("list.txt"),
+            text.as_bytes(),
+            &mut |e| out.push(e),
+            &mut diags,
+        );
         (out, diags)
     }
 
     #[test]
     fn comments_blank_lines_and_whitespace() {
-        let (entries, diags) = parse("# header\n\n  http://a/1  \r\nhttp://a/2\n   # indented comment\n");
+        let (entries, diags) =
+            parse("# header\n\n  http://a/1  \r\nhttp://a/2\n   # indented comment\n");
         assert!(diags.is_empty());
-        let got: Vec<_> = entries.iter().map(|e| (e.line, e.value.url.as_str())).collect();
+        let got: Vec<_> = entries
+            .iter()
+            .map(|e| (e.line, e.value.url.as_str()))
+            .collect();
         assert_eq!(got, [(3, "http://a/1"), (4, "http://a/2")]);
     }
 
     #[test]
     fn aria2_option_lines() {
-        let (entries, diags) =
-            parse("http://a/1\n  out=x.bin\n  dir=sub\n  checksum=sha-256=abcd\nhttp://a/2\n\tbogus=1\n  out=orphan\n");
+        let (entries, diags) = parse(
+            "http://a/1\n  out=x.bin\n  dir=sub\n  checksum=sha-256=abcd\nhttp://a/2\n\tbogus=1\n  out=orphan\n",
+        );
         assert_eq!(entries[0].value.filename.as_deref(), Some("x.bin"));
         assert_eq!(entries[0].value.subdir.as_deref(), Some("sub"));
         assert_eq!(entries[0].value.checksum.as_deref(), Some("sha256:abcd"));
@@ -123,7 +145,12 @@ mod tests {
     fn invalid_utf8_is_reported_with_its_line() {
         let mut diags = Vec::new();
         let mut n = 0;
-        read(&Arc::from("l"), &b"http://a/1\n\xff\xfe\nhttp://a/2\n"[..], &mut |_| n += 1, &mut diags);
+        read(
+            &Arc::from("l"),
+            &b"http://a/1\n\xff\xfe\nhttp://a/2\n"[..],
+            &mut |_| n += 1,
+            &mut diags,
+        );
         assert_eq!(n, 2);
         assert_eq!(diags[0].to_string(), "l:2: line is not valid UTF-8");
     }

@@ -43,7 +43,12 @@ impl Entry {
     /// Applies the defaults and expands `${VAR}` in header values.
     fn into_spec(self, defaults: &Defaults) -> Result<FileSpec, String> {
         let mut headers: Vec<(String, String)> = Vec::new();
-        for (name, value) in defaults.headers.iter().flatten().chain(self.headers.iter().flatten()) {
+        for (name, value) in defaults
+            .headers
+            .iter()
+            .flatten()
+            .chain(self.headers.iter().flatten())
+        {
             let value = expand_env(value).map_err(|e| format!("header {name}: {e}"))?;
             headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
             headers.push((name.clone(), value));
@@ -59,7 +64,9 @@ impl Entry {
             group: self.group.or_else(|| defaults.group.clone()),
             retries: self.retries.or(defaults.retries),
             retry_delay: self.retry_delay.or_else(|| defaults.retry_delay.clone()),
-            max_retry_delay: self.max_retry_delay.or_else(|| defaults.max_retry_delay.clone()),
+            max_retry_delay: self
+                .max_retry_delay
+                .or_else(|| defaults.max_retry_delay.clone()),
         })
     }
 }
@@ -73,14 +80,21 @@ struct LineCounter<'a> {
 
 impl<'a> LineCounter<'a> {
     fn new(text: &'a str) -> Self {
-        LineCounter { text, offset: 0, line: 1 }
+        LineCounter {
+            text,
+            offset: 0,
+            line: 1,
+        }
     }
     fn line_at(&mut self, offset: usize) -> u32 {
         let offset = offset.min(self.text.len());
         if offset < self.offset {
             *self = LineCounter::new(self.text);
         }
-        self.line += self.text.as_bytes()[self.offset..offset].iter().filter(|&&b| b == b'\n').count() as u32;
+        self.line += self.text.as_bytes()[self.offset..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u32;
         self.offset = offset;
         self.line
     }
@@ -89,7 +103,9 @@ impl<'a> LineCounter<'a> {
 /// The line of an entry starting at byte `start` where `key = ...` is written, for an error
 /// about that key; the search stops at the next table header.
 fn line_of_key(text: &str, start: usize, key: &str, first_line: u32) -> u32 {
-    let Some(slice) = text.get(start..) else { return first_line };
+    let Some(slice) = text.get(start..) else {
+        return first_line;
+    };
     for (i, line) in slice.lines().enumerate() {
         let t = line.trim_start();
         if i > 0 && t.starts_with('[') {
@@ -129,13 +145,18 @@ pub(super) fn read_toml(
         Ok(doc) => doc,
         Err(e) => {
             let line = e.span().map_or(0, |s| lines.line_at(s.start));
-            diags.push(Diagnostic::new(&**source, line, e.message().trim().to_string()));
+            diags.push(Diagnostic::new(
+                &**source,
+                line,
+                e.message().trim().to_string(),
+            ));
             return;
         }
     };
     let entry_diag = |span: std::ops::Range<usize>, message: String, lines: &mut LineCounter| {
         let first = lines.line_at(span.start);
-        let line = key_in_message(&message).map_or(first, |k| line_of_key(text, span.start, k, first));
+        let line =
+            key_in_message(&message).map_or(first, |k| line_of_key(text, span.start, k, first));
         Diagnostic::new(&**source, line, message)
     };
     let defaults = match doc.defaults {
@@ -145,7 +166,11 @@ pub(super) fn read_toml(
             match toml::Value::Table(spanned.into_inner()).try_into::<Defaults>() {
                 Ok(d) => d,
                 Err(e) => {
-                    diags.push(entry_diag(span, format!("[defaults]: {}", e.message().trim()), &mut lines));
+                    diags.push(entry_diag(
+                        span,
+                        format!("[defaults]: {}", e.message().trim()),
+                        &mut lines,
+                    ));
                     return;
                 }
             }
@@ -196,12 +221,17 @@ pub(super) fn read_json(
     let parsed = if is_array {
         serde_json::from_str::<Vec<&RawValue>>(text).map(|file| (None, file))
     } else {
-        serde_json::from_str::<JsonDoc>(text).map(|doc| (doc.defaults, doc.file.unwrap_or_default()))
+        serde_json::from_str::<JsonDoc>(text)
+            .map(|doc| (doc.defaults, doc.file.unwrap_or_default()))
     };
     let (defaults_raw, entries) = match parsed {
         Ok(parts) => parts,
         Err(e) => {
-            diags.push(Diagnostic::new(&**source, e.line() as u32, json_message(&e)));
+            diags.push(Diagnostic::new(
+                &**source,
+                e.line() as u32,
+                json_message(&e),
+            ));
             return;
         }
     };
@@ -217,7 +247,11 @@ pub(super) fn read_json(
             Ok(d) => d,
             Err(e) => {
                 let line = locate(raw, Some(&e));
-                diags.push(Diagnostic::new(&**source, line, format!("defaults: {}", json_message(&e))));
+                diags.push(Diagnostic::new(
+                    &**source,
+                    line,
+                    format!("defaults: {}", json_message(&e)),
+                ));
                 return;
             }
         },
@@ -289,31 +323,48 @@ headers = { x-b = "3" }
         assert_eq!(files[1].value.priority, Some(1));
         assert_eq!(
             files[1].value.headers,
-            [("X-A".to_string(), "1".to_string()), ("x-b".to_string(), "3".to_string())]
+            [
+                ("X-A".to_string(), "1".to_string()),
+                ("x-b".to_string(), "3".to_string())
+            ]
         );
     }
 
     #[test]
     fn toml_errors_name_their_lines() {
-        let (files, diags) = toml("[[file]]\nurl = \"http://h/a\"\n\n[[file]]\nurl = \"http://h/b\"\nfilenme = \"x\"\n");
+        let (files, diags) = toml(
+            "[[file]]\nurl = \"http://h/a\"\n\n[[file]]\nurl = \"http://h/b\"\nfilenme = \"x\"\n",
+        );
         assert_eq!(files.len(), 1);
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].line, 6, "{diags:?}");
-        assert!(diags[0].message.contains("unknown field `filenme`"), "{diags:?}");
+        assert!(
+            diags[0].message.contains("unknown field `filenme`"),
+            "{diags:?}"
+        );
 
         let (_, diags) = toml("[[files]]\nurl = \"x\"\n");
-        assert!(diags[0].message.contains("unknown field `files`"), "{diags:?}");
+        assert!(
+            diags[0].message.contains("unknown field `files`"),
+            "{diags:?}"
+        );
 
         let (_, diags) = toml("[[file]]\nurl = \"x\n");
         assert_eq!(diags[0].line, 2, "{diags:?}");
 
-        let (_, diags) = toml("[[file]]\nurl = \"http://h/${DL_SURELY_UNSET_VAR_9}\"\nheaders = { A = \"${DL_SURELY_UNSET_VAR_9}\" }\n");
-        assert!(diags[0].message.contains("DL_SURELY_UNSET_VAR_9"), "{diags:?}");
+        let (_, diags) = toml(
+            "[[file]]\nurl = \"http://h/${DL_SURELY_UNSET_VAR_9}\"\nheaders = { A = \"${DL_SURELY_UNSET_VAR_9}\" }\n",
+        );
+        assert!(
+            diags[0].message.contains("DL_SURELY_UNSET_VAR_9"),
+            "{diags:?}"
+        );
     }
 
     #[test]
     fn json_forms_and_lines() {
-        let (files, diags) = json("[\n {\"url\": \"http://h/a\"},\n {\"url\": \"http://h/b\", \"priority\": 2}\n]");
+        let (files, diags) =
+            json("[\n {\"url\": \"http://h/a\"},\n {\"url\": \"http://h/b\", \"priority\": 2}\n]");
         assert!(diags.is_empty());
         assert_eq!((files[0].line, files[1].line), (2, 3));
         assert_eq!(files[1].value.priority, Some(2));
@@ -324,10 +375,16 @@ headers = { x-b = "3" }
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].value.subdir.as_deref(), Some("d"));
         assert_eq!(diags[0].line, 5, "{diags:?}");
-        assert!(diags[0].message.contains("unknown field `bogus`"), "{diags:?}");
+        assert!(
+            diags[0].message.contains("unknown field `bogus`"),
+            "{diags:?}"
+        );
 
         let (_, diags) = json("{\"files\": []}");
-        assert!(diags[0].message.contains("unknown field `files`"), "{diags:?}");
+        assert!(
+            diags[0].message.contains("unknown field `files`"),
+            "{diags:?}"
+        );
         let (_, diags) = json("[\n{\"url\": 1}\n]");
         assert_eq!(diags[0].line, 2);
         let (_, diags) = json("[\n{\"url\": \"x\"},\n");

@@ -91,13 +91,21 @@ pub fn read_sources(
             }),
             SourceKind::Stdin => {
                 if stdin_used {
-                    diags.push(Diagnostic::new("-", 0, "standard input can be read only once"));
+                    diags.push(Diagnostic::new(
+                        "-",
+                        0,
+                        "standard input can be read only once",
+                    ));
                     continue;
                 }
                 stdin_used = true;
                 let mut text = String::new();
                 if let Err(e) = stdin.read_to_string(&mut text) {
-                    diags.push(Diagnostic::new("<stdin>", 0, format!("cannot read standard input: {e}")));
+                    diags.push(Diagnostic::new(
+                        "<stdin>",
+                        0,
+                        format!("cannot read standard input: {e}"),
+                    ));
                     continue;
                 }
                 let name: Arc<str> = Arc::from("<stdin>");
@@ -109,9 +117,15 @@ pub fn read_sources(
             kind => match std::fs::File::open(arg) {
                 Err(e) => diags.push(Diagnostic::new(arg.as_str(), 0, open_error(arg, &e))),
                 Ok(file) => match kind {
-                    SourceKind::List => list::read(&name, std::io::BufReader::new(file), sink, diags),
+                    SourceKind::List => {
+                        list::read(&name, std::io::BufReader::new(file), sink, diags)
+                    }
                     _ => match read_text(file) {
-                        Err(e) => diags.push(Diagnostic::new(arg.as_str(), 0, format!("cannot read: {e}"))),
+                        Err(e) => diags.push(Diagnostic::new(
+                            arg.as_str(),
+                            0,
+                            format!("cannot read: {e}"),
+                        )),
                         Ok(text) if kind == SourceKind::TomlManifest => {
                             manifest::read_toml(&name, &text, sink, diags)
                         }
@@ -130,11 +144,12 @@ fn read_text(mut file: std::fs::File) -> std::io::Result<String> {
 }
 
 fn open_error(arg: &str, e: &std::io::Error) -> String {
-    let hint = if e.kind() == std::io::ErrorKind::NotFound && arg.contains('.') && !arg.contains('/') {
-        " (if this is a URL, write it with http:// or https://)"
-    } else {
-        ""
-    };
+    let hint =
+        if e.kind() == std::io::ErrorKind::NotFound && arg.contains('.') && !arg.contains('/') {
+            " (if this is a URL, write it with http:// or https://)"
+        } else {
+            ""
+        };
     format!("cannot open: {e}{hint}")
 }
 
@@ -150,7 +165,9 @@ pub fn expand_env(text: &str) -> Result<String, String> {
             .ok_or_else(|| format!("unclosed ${{ in {text:?}"))?;
         let name = &after[..end];
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(format!("${{{name}}} is not a valid environment variable name"));
+            return Err(format!(
+                "${{{name}}} is not a valid environment variable name"
+            ));
         }
         match std::env::var(name) {
             Ok(value) => out.push_str(&value),
@@ -183,7 +200,11 @@ mod tests {
         let path = std::env::var("PATH").unwrap();
         assert_eq!(expand_env("a ${PATH} b").unwrap(), format!("a {path} b"));
         assert_eq!(expand_env("no vars $HOME").unwrap(), "no vars $HOME");
-        assert!(expand_env("${DL_SURELY_UNSET_VAR_123}").unwrap_err().contains("DL_SURELY_UNSET_VAR_123"));
+        assert!(
+            expand_env("${DL_SURELY_UNSET_VAR_123}")
+                .unwrap_err()
+                .contains("DL_SURELY_UNSET_VAR_123")
+        );
         assert!(expand_env("${oops").unwrap_err().contains("unclosed"));
         assert!(expand_env("${a-b}").unwrap_err().contains("not a valid"));
     }

@@ -30,9 +30,11 @@ impl Bars {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10));
         let overall = multi.add(ProgressBar::new(0));
         overall.set_style(
-            ProgressStyle::with_template("{elapsed_precise:.dim} [{bar:30.cyan/blue}] {pos}/{len} files  {msg}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{elapsed_precise:.dim} [{bar:30.cyan/blue}] {pos}/{len} files  {msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         overall.enable_steady_tick(Duration::from_millis(200));
         let rows = terminal_rows().unwrap_or(24);
@@ -47,8 +49,10 @@ impl Bars {
             )
             .expect("valid template")
             .progress_chars("=> "),
-            unsized_: ProgressStyle::with_template("{wide_msg} {spinner} {bytes:>10} {bytes_per_sec:>12}")
-                .expect("valid template"),
+            unsized_: ProgressStyle::with_template(
+                "{wide_msg} {spinner} {bytes:>10} {bytes_per_sec:>12}",
+            )
+            .expect("valid template"),
             bytes: 0,
             started: Instant::now(),
         }
@@ -59,12 +63,13 @@ impl Bars {
         match event {
             Event::Queued { .. } => self.overall.inc_length(1),
             Event::Started { id } => {
-                let bar = (self.files.values().filter(|f| f.bar.is_some()).count() < self.max_bars).then(|| {
-                    let bar = self.multi.insert_before(&self.overall, ProgressBar::new(0));
-                    bar.set_style(self.unsized_.clone());
-                    bar.set_message(name(*id));
-                    bar
-                });
+                let bar = (self.files.values().filter(|f| f.bar.is_some()).count() < self.max_bars)
+                    .then(|| {
+                        let bar = self.multi.insert_before(&self.overall, ProgressBar::new(0));
+                        bar.set_style(self.unsized_.clone());
+                        bar.set_message(name(*id));
+                        bar
+                    });
                 self.files.insert(*id, FileBar { bar, seen: 0 });
             }
             Event::Progress { id, bytes, total } => {
@@ -83,8 +88,18 @@ impl Bars {
                     }
                 }
             }
-            Event::Retry { id, attempt, max_attempts, delay, reason } => {
-                if let Some(FileBar { bar: Some(bar), seen }) = self.files.get_mut(id) {
+            Event::Retry {
+                id,
+                attempt,
+                max_attempts,
+                delay,
+                reason,
+            } => {
+                if let Some(FileBar {
+                    bar: Some(bar),
+                    seen,
+                }) = self.files.get_mut(id)
+                {
                     *seen = 0;
                     bar.set_message(format!(
                         "{} retry {attempt}/{max_attempts} in {:.1}s: {}",
@@ -95,13 +110,21 @@ impl Bars {
                     bar.set_position(0);
                 }
             }
-            Event::Completed { id, .. } | Event::Skipped { id, .. } | Event::Cancelled { id } => self.finish_file(*id),
+            Event::Completed { id, .. } | Event::Skipped { id, .. } | Event::Cancelled { id } => {
+                self.finish_file(*id)
+            }
             Event::Failed { id, error, .. } => {
                 self.finish_file(*id);
-                let _ = self.multi.println(format!("FAILED  {}: {}", name(*id), sanitize(&error.message)));
+                let _ = self.multi.println(format!(
+                    "FAILED  {}: {}",
+                    name(*id),
+                    sanitize(&error.message)
+                ));
             }
             Event::Stopping { now, cause } => {
-                let _ = self.multi.println(super::plain::stopping_message(*now, *cause));
+                let _ = self
+                    .multi
+                    .println(super::plain::stopping_message(*now, *cause));
             }
         }
         let rate = self.bytes as f64 / self.started.elapsed().as_secs_f64().max(0.001);
@@ -135,5 +158,7 @@ impl Bars {
 
 /// Rows of the terminal on stderr, when it can be known.
 fn terminal_rows() -> Option<usize> {
-    console::Term::stderr().size_checked().map(|(rows, _)| usize::from(rows))
+    console::Term::stderr()
+        .size_checked()
+        .map(|(rows, _)| usize::from(rows))
 }

@@ -30,7 +30,11 @@ struct PlanDoc<'a> {
 }
 
 /// `--dry-run --json`: the files in the order they would start.
-pub(super) fn write_plan(out: &mut impl Write, plan: &Plan, order: &[FileId]) -> std::io::Result<()> {
+pub(super) fn write_plan(
+    out: &mut impl Write,
+    plan: &Plan,
+    order: &[FileId],
+) -> std::io::Result<()> {
     let doc = PlanDoc {
         schema: crate::summary::SCHEMA,
         dry_run: true,

@@ -55,7 +55,7 @@ impl ProgressMode {
 }
 
 enum Renderer {
-    Bars(bars::Bars),
+    Bars(Box<bars::Bars>),
     Plain(plain::Plain),
     Ndjson(ndjson::Ndjson),
     None,
@@ -72,7 +72,7 @@ impl Reporter {
     /// `mode` must already be resolved (not `auto`).
     pub fn new(plan: Arc<Plan>, mode: ProgressMode, workers: usize) -> Self {
         let renderer = match mode {
-            ProgressMode::Bars => Renderer::Bars(bars::Bars::new(workers)),
+            ProgressMode::Bars => Renderer::Bars(Box::new(bars::Bars::new(workers))),
             ProgressMode::Plain | ProgressMode::Auto => Renderer::Plain(plain::Plain::default()),
             ProgressMode::Ndjson => Renderer::Ndjson(ndjson::Ndjson::default()),
             ProgressMode::None => Renderer::None,
@@ -116,7 +116,13 @@ pub fn sanitize(text: &str) -> String {
         return text.to_string();
     }
     text.chars()
-        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
         .collect()
 }
 
@@ -145,7 +151,11 @@ pub fn print_plan(plan: &Plan, as_json: bool) -> std::io::Result<()> {
     } else {
         for id in &order {
             let f = &plan.files[*id as usize];
-            let checksum = f.checksum.as_ref().map(|c| format!("  {c}")).unwrap_or_default();
+            let checksum = f
+                .checksum
+                .as_ref()
+                .map(|c| format!("  {c}"))
+                .unwrap_or_default();
             writeln!(
                 out,
                 "{:>5}  {}  <-  {}{checksum}",
@@ -154,7 +164,12 @@ pub fn print_plan(plan: &Plan, as_json: bool) -> std::io::Result<()> {
                 crate::secret::redact_url(&f.url)
             )?;
         }
-        writeln!(out, "{} file(s) would be downloaded into {}", plan.files.len(), plan.dir.display())?;
+        writeln!(
+            out,
+            "{} file(s) would be downloaded into {}",
+            plan.files.len(),
+            plan.dir.display()
+        )?;
     }
     out.flush()
 }

@@ -23,21 +23,43 @@ impl Plain {
         let path = |id: u32| sanitize(&plan.files[id as usize].path);
         let line = match event {
             Event::Queued { .. } | Event::Started { .. } | Event::Progress { .. } => return,
-            Event::Retry { id, attempt, max_attempts, delay, reason } => format!(
+            Event::Retry {
+                id,
+                attempt,
+                max_attempts,
+                delay,
+                reason,
+            } => format!(
                 "retry   {}: attempt {attempt}/{max_attempts} in {:.1}s: {}",
                 path(*id),
                 delay.as_secs_f64(),
                 sanitize(reason)
             ),
-            Event::Completed { id, bytes, renamed_to, .. } => match renamed_to {
-                Some(to) => format!("done    {} ({}, saved as {})", path(*id), HumanBytes(*bytes), sanitize(to)),
+            Event::Completed {
+                id,
+                bytes,
+                renamed_to,
+                ..
+            } => match renamed_to {
+                Some(to) => format!(
+                    "done    {} ({}, saved as {})",
+                    path(*id),
+                    HumanBytes(*bytes),
+                    sanitize(to)
+                ),
                 None => format!("done    {} ({})", path(*id), HumanBytes(*bytes)),
             },
             Event::Skipped { id, sha256, .. } => {
-                let why = if sha256.is_some() { "exists, checksum verified" } else { "exists" };
+                let why = if sha256.is_some() {
+                    "exists, checksum verified"
+                } else {
+                    "exists"
+                };
                 format!("skip    {} ({why})", path(*id))
             }
-            Event::Failed { id, error, .. } => format!("FAILED  {}: {}", path(*id), sanitize(&error.message)),
+            Event::Failed { id, error, .. } => {
+                format!("FAILED  {}: {}", path(*id), sanitize(&error.message))
+            }
             Event::Cancelled { id } => format!("cancel  {}", path(*id)),
             Event::Stopping { now, cause } => stopping_message(*now, *cause).to_string(),
         };

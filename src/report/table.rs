@@ -24,12 +24,23 @@ fn write_table(out: &mut impl Write, summary: &RunSummary) -> std::io::Result<()
         .filter(|f| list_all || matches!(f.status, FileStatus::Failed | FileStatus::Cancelled))
         .collect();
     if !rows.is_empty() {
-        let path_width = rows.iter().map(|f| f.path.chars().count()).max().unwrap_or(4).clamp(4, 60);
-        writeln!(out, "{:<9}  {:>10}  {:<path_width$}  NOTE", "STATUS", "SIZE", "PATH")?;
+        let path_width = rows
+            .iter()
+            .map(|f| f.path.chars().count())
+            .max()
+            .unwrap_or(4)
+            .clamp(4, 60);
+        writeln!(
+            out,
+            "{:<9}  {:>10}  {:<path_width$}  NOTE",
+            "STATUS", "SIZE", "PATH"
+        )?;
         for f in &rows {
             let note = match (&f.error, f.status) {
                 (Some(e), _) => format!("{}: {}", e.kind, sanitize(&e.message)),
-                (None, FileStatus::Completed) if f.attempts > 1 => format!("after {} attempts", f.attempts),
+                (None, FileStatus::Completed) if f.attempts > 1 => {
+                    format!("after {} attempts", f.attempts)
+                }
                 _ => String::new(),
             };
             let size = HumanBytes(f.bytes).to_string();
@@ -43,10 +54,17 @@ fn write_table(out: &mut impl Write, summary: &RunSummary) -> std::io::Result<()
     }
     let hidden = summary.files.len() - rows.len();
     if hidden > 0 {
-        writeln!(out, "({hidden} completed or skipped files not listed; --json lists every file)")?;
+        writeln!(
+            out,
+            "({hidden} completed or skipped files not listed; --json lists every file)"
+        )?;
     }
     let s = &summary.stats;
-    let rate = if s.elapsed_secs > 0.0 { (s.bytes as f64 / s.elapsed_secs) as u64 } else { 0 };
+    let rate = if s.elapsed_secs > 0.0 {
+        (s.bytes as f64 / s.elapsed_secs) as u64
+    } else {
+        0
+    };
     writeln!(
         out,
         "{} file{}: {} completed, {} skipped, {} failed, {} cancelled; {} in {:.2}s ({}/s)",
@@ -89,7 +107,15 @@ mod tests {
         let summary = RunSummary {
             schema: SCHEMA,
             ok: false,
-            stats: Stats { total: n, completed: n - 1, skipped: 0, failed: 1, cancelled: 0, bytes: 4096, elapsed_secs: 2.0 },
+            stats: Stats {
+                total: n,
+                completed: n - 1,
+                skipped: 0,
+                failed: 1,
+                cancelled: 0,
+                bytes: 4096,
+                elapsed_secs: 2.0,
+            },
             files,
         };
         let mut out = Vec::new();
@@ -99,7 +125,10 @@ mod tests {
 
     #[test]
     fn small_runs_list_every_file() {
-        let text = render(vec![file("a.bin", FileStatus::Completed), file("b.bin", FileStatus::Failed)]);
+        let text = render(vec![
+            file("a.bin", FileStatus::Completed),
+            file("b.bin", FileStatus::Failed),
+        ]);
         assert!(text.contains("completed    2.00 KiB  a.bin"), "{text}");
         assert!(text.contains("http_status: 404 Not Found"), "{text}");
         assert!(text.ends_with("2 files: 1 completed, 0 skipped, 1 failed, 0 cancelled; 4.00 KiB in 2.00s (2.00 KiB/s)\n"), "{text}");
@@ -107,10 +136,15 @@ mod tests {
 
     #[test]
     fn large_runs_list_only_problems() {
-        let mut files: Vec<_> = (0..30).map(|i| file(&format!("f{i}"), FileStatus::Completed)).collect();
+        let mut files: Vec<_> = (0..30)
+            .map(|i| file(&format!("f{i}"), FileStatus::Completed))
+            .collect();
         files.push(file("bad", FileStatus::Failed));
         let text = render(files);
         assert_eq!(text.lines().count(), 4, "{text}");
-        assert!(text.contains("(30 completed or skipped files not listed"), "{text}");
+        assert!(
+            text.contains("(30 completed or skipped files not listed"),
+            "{text}"
+        );
     }
 }

@@ -1,1 +1,21 @@
+//! Integration tests for the `dl` binary: one test binary, modules by area (STYLE §5).
+//! Every test runs `dl` as a process against servers on 127.0.0.1 only.
 
+mod support;
+
+mod checksum;
+mod cli_usage;
+mod config;
+mod exit_codes;
+mod fetch;
+mod generated;
+mod input;
+mod json_summary;
+mod manifest;
+mod on_exist;
+mod progress;
+mod resume;
+mod retry;
+mod safety;
+mod signals;
+mod validation;

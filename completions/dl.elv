@@ -1,0 +1,86 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[dl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'dl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'dl'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand fetch 'Download every file named by the SOURCEs'
+            cand completions 'Print a shell completion script to stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'dl;fetch'= {
+            cand -d 'Download directory, created if missing [default: .] [env: DL_DIR]'
+            cand --dir 'Download directory, created if missing [default: .] [env: DL_DIR]'
+            cand -w 'Files downloaded at once, 1-1024 [default: 8] [env: DL_WORKERS]'
+            cand --workers 'Files downloaded at once, 1-1024 [default: 8] [env: DL_WORKERS]'
+            cand --progress 'How progress is shown on stderr [default: auto] [env: DL_PROGRESS]'
+            cand --on-exist 'When the final file already exists [default: skip]'
+            cand --shard 'Take only the K-th of N deterministic slices of the input (by destination path)'
+            cand -H 'Extra request header, ''Name: value'' (repeatable; values are never printed)'
+            cand --header 'Extra request header, ''Name: value'' (repeatable; values are never printed)'
+            cand --user-agent 'User-Agent header [default: dl/VERSION]'
+            cand --max-size 'Refuse files larger than SIZE (e.g. 500K, 10M, 2G; binary units) [default: off]'
+            cand --connect-timeout 'Time allowed to connect [default: 15s]'
+            cand --read-timeout 'Longest silence while waiting for a response or its body [default: 30s]'
+            cand --min-speed 'Abandon (and retry) an attempt averaging under RATE for --min-speed-time (e.g. 10K) [default: off]'
+            cand --min-speed-time 'Window over which --min-speed is measured [default: 30s]'
+            cand --max-per-host 'Connections to one host at once, across all files, 1-1024 [default: 8]'
+            cand -s 'Connections for one large file when the server supports Range, 1-64 [default: 1]'
+            cand --split 'Connections for one large file when the server supports Range, 1-64 [default: 1]'
+            cand --limit-rate 'Overall bandwidth cap shared by all transfers (e.g. 500K, 10M per second) [default: off]'
+            cand --retries 'Retries after the first attempt for transient errors [default: 5] [env: DL_RETRIES]'
+            cand --retry-delay 'Backoff before the first retry, doubling each time [default: 500ms]'
+            cand --max-retry-delay 'Longest backoff between two attempts [default: 30s]'
+            cand --max-retry-after 'Longest Retry-After a server may ask for; a longer one fails the file [default: 5m]'
+            cand --config 'Config file [default: $DL_CONFIG, else $XDG_CONFIG_HOME/dl/config.toml, else ~/.config/dl/config.toml]'
+            cand --profile 'Use the [profile.NAME] table of the config file over its top level [env: DL_PROFILE]'
+            cand --json 'Print the JSON summary on stdout instead of the table'
+            cand -q 'Less on stderr: errors only, and no progress unless --progress is given'
+            cand --quiet 'Less on stderr: errors only, and no progress unless --progress is given'
+            cand -v 'More on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works'
+            cand --verbose 'More on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works'
+            cand --allow-empty 'Accept an input with no entries (exit 0 instead of 2)'
+            cand --dry-run 'Resolve and validate everything, print the plan, download nothing'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dl;completions'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dl;help'= {
+            cand fetch 'Download every file named by the SOURCEs'
+            cand completions 'Print a shell completion script to stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'dl;help;fetch'= {
+        }
+        &'dl;help;completions'= {
+        }
+        &'dl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

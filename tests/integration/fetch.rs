@@ -1,0 +1,424 @@
+//! Downloading: bytes land under the right name inside --dir, nothing is left behind on
+//! failure, a failing file never stops the others, request headers, redirects, --max-size.
+
+use crate::support::server::{mock_ok, mock_status};
+use crate::support::{FaultServer, Reply, Route, SAMPLE, SAMPLE_SHA256, Status, Workspace, body};
+use sha2::Digest;
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[test]
+fn one_url_lands_in_dir_complete_and_without_a_part_file() {
+    let server = FaultServer::start([("/files/fox.txt", Route::always(Reply::ok(SAMPLE)))]);
+    let ws = Workspace::new();
+    let run = ws.run(ws.fetch().arg("--json").arg(server.url("/files/fox.txt")));
+    run.code(0);
+    let summary = run.summary();
+    assert_eq!(ws.out_files(), ["fox.txt"], "{}", run.report());
+    assert_eq!(ws.read_out_string("fox.txt"), SAMPLE);
+    let f = summary.file("fox.txt");
+    assert_eq!(f.status, Status::Completed, "{}", run.report());
+    assert_eq!(f.bytes, SAMPLE.len() as u64);
+    assert_eq!(f.attempts, 1);
+    assert_eq!(f.http_status, Some(200));
+    assert_eq!(f.sha256.as_deref(), Some(SAMPLE_SHA256));
+    assert_eq!(f.error, None);
+    assert_eq!(server.hits("/files/fox.txt"), 1);
+}
+
+#[test]
+fn dir_is_created_with_parents_and_defaults_to_the_current_directory() {
+    let server = FaultServer::start([("/a.bin", Route::always(Reply::ok("a")))]);
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.dl()
+            .args(["fetch", "--dir", "x/y/z", "-q"])
+            .arg(server.url("/a.bin")),
+    );
+    run.code(0);
+    assert_eq!(std::fs::read(ws.root().join("x/y/z/a.bin")).unwrap(), b"a");
+
+    let ws = Workspace::new();
+    let run = ws.run(ws.dl().args(["fetch", "-q"]).arg(server.url("/a.bin")));
+    run.code(0);
+    assert_eq!(ws.all_files(), ["a.bin"], "{}", run.report());
+}
+
+#[test]
+fn a_404_next_to_a_good_file_fails_alone_after_exactly_one_request() {
+    let server = httpmock::MockServer::start();
+    let good = mock_ok(&server, "/good.txt", b"good");
+    let missing = mock_status(&server, "/missing.txt", 404);
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .args(["--json", "--retries", "3"])
+            .arg(server.url("/good.txt"))
+            .arg(server.url("/missing.txt")),
+    );
+    run.code(1);
+    let s = run.summary();
+    assert!(!s.ok);
+    assert_eq!(
+        (
+            s.stats.total,
+            s.stats.completed,
+            s.stats.failed,
+            s.stats.skipped
+        ),
+        (2, 1, 1, 0)
+    );
+    assert_eq!(s.file("good.txt").status, Status::Completed);
+    let bad = s.file("missing.txt");
+    assert_eq!(bad.status, Status::Failed);
+    assert_eq!(bad.http_status, Some(404));
+    assert_eq!(bad.attempts, 1);
+    assert_eq!(bad.bytes, 0);
+    assert_eq!(bad.sha256, None);
+    let e = bad.error.as_ref().expect("an error for the failed file");
+    assert_eq!(e.kind, "http_status");
+    assert!(!e.retryable);
+    assert!(e.message.contains("404"), "{}", run.report());
+    assert_eq!(ws.out_files(), ["good.txt"], "{}", run.report());
+    good.assert_calls(1);
+    missing.assert_calls(1);
+}
+
+#[test]
+fn a_truncated_body_fails_and_leaves_neither_the_file_nor_its_part() {
+    let data = body(10_000, 1);
+    let server = FaultServer::start([(
+        "/cut.bin",
+        Route::always(Reply::ok(&data).truncate_after(4_000)),
+    )]);
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .args(["--json", "--retries", "0"])
+            .arg(server.url("/cut.bin")),
+    );
+    run.code(1);
+    let s = run.summary();
+    let f = s.file("cut.bin");
+    assert_eq!(f.status, Status::Failed);
+    assert_eq!(f.attempts, 1);
+    let e = f.error.as_ref().unwrap();
+    assert_eq!(e.kind, "network", "{}", run.report());
+    assert!(e.retryable, "a truncated body is transient");
+    assert_eq!(ws.out_files(), Vec::<String>::new(), "{}", run.report());
+    assert_eq!(server.hits("/cut.bin"), 1);
+}
+
+#[test]
+fn a_reset_mid_body_fails_cleanly() {
+    let data = body(50_000, 2);
+    let server = FaultServer::start([(
+        "/reset.bin",
+        Route::always(Reply::ok(&data).reset_after(10_000)),
+    )]);
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .args(["--json", "--retries", "0"])
+            .arg(server.url("/reset.bin")),
+    );
+    run.code(1);
+    let f = run.summary().file("reset.bin").clone();
+    assert_eq!(f.status, Status::Failed);
+    assert_eq!(
+        f.error.as_ref().unwrap().kind,
+        "network",
+        "{}",
+        run.report()
+    );
+    assert!(f.error.as_ref().unwrap().retryable);
+    assert!(ws.out_files().is_empty(), "{}", run.report());
+}
+
+#[test]
+fn a_body_without_content_length_is_complete_when_the_connection_closes() {
+    let data = body(70_000, 3);
+    let server =
+        FaultServer::start([("/stream", Route::always(Reply::ok(&data).close_delimited()))]);
+    let ws = Workspace::new();
+    let run = ws.run(ws.fetch().arg("--json").arg(server.url("/stream")));
+    run.code(0);
+    assert_eq!(ws.read_out("stream"), data);
+    assert_eq!(
+        run.summary().file("stream").sha256.as_deref(),
+        Some(&*sha256_hex(&data))
+    );
+}
+
+#[test]
+fn a_large_file_arrives_byte_for_byte() {
+    let data = body(3 * 1024 * 1024 + 7, 4);
+    let server = FaultServer::start([("/big.bin", Route::always(Reply::ok(&data)))]);
+    let ws = Workspace::new();
+    let run = ws.run(ws.fetch().arg("--json").arg(server.url("/big.bin")));
+    run.code(0);
+    let s = run.summary();
+    assert!(
+        ws.read_out("big.bin") == data,
+        "content differs\n{}",
+        run.report()
+    );
+    assert_eq!(s.file("big.bin").bytes, data.len() as u64);
+    assert_eq!(s.stats.bytes, data.len() as u64);
+    assert_eq!(
+        s.file("big.bin").sha256.as_deref(),
+        Some(&*sha256_hex(&data))
+    );
+}
+
+#[test]
+fn many_files_with_several_workers_all_complete() {
+    let paths: Vec<String> = (0..24).map(|i| format!("/f{i:02}.dat")).collect();
+    let server = FaultServer::start(paths.iter().enumerate().map(|(i, p)| {
+        (
+            p.as_str(),
+            Route::always(Reply::ok(body(1000 + i * 37, i as u8))),
+        )
+    }));
+    let ws = Workspace::new();
+    let list: String = paths.iter().map(|p| server.url(p) + "\n").collect();
+    ws.write("urls.txt", list);
+    let run = ws.run(ws.fetch().args(["--json", "--workers", "4", "urls.txt"]));
+    run.code(0);
+    let s = run.summary();
+    assert_eq!(s.stats.completed, 24);
+    let mut want: Vec<String> = paths.iter().map(|p| p[1..].to_string()).collect();
+    want.sort();
+    assert_eq!(ws.out_files(), want, "{}", run.report());
+    for (i, p) in paths.iter().enumerate() {
+        assert_eq!(ws.read_out(&p[1..]), body(1000 + i * 37, i as u8), "{p}");
+        assert_eq!(server.hits(p), 1, "{p}");
+    }
+}
+
+#[test]
+fn names_come_from_the_url_path_without_the_query_and_percent_decoded() {
+    let server = FaultServer::start([
+        ("/dir/my%20file.txt", Route::always(Reply::ok("spaced"))),
+        ("/q.bin", Route::always(Reply::ok("query"))),
+        ("/", Route::always(Reply::ok("root"))),
+    ]);
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .arg("--json")
+            .arg(server.url("/dir/my%20file.txt"))
+            .arg(server.url("/q.bin?token=abc#frag"))
+            .arg(server.url("/")),
+    );
+    run.code(0);
+    assert_eq!(
+        ws.out_files(),
+        ["index.html", "my file.txt", "q.bin"],
+        "{}",
+        run.report()
+    );
+    assert_eq!(ws.read_out_string("index.html"), "root");
+    let q = server.requests_to("/q.bin");
+    assert_eq!(
+        q[0].target, "/q.bin?token=abc",
+        "the query is sent, the fragment is not"
+    );
+}
+
+#[test]
+fn redirects_are_followed_and_the_name_comes_from_the_requested_url() {
+    let server = httpmock::MockServer::start();
+    let target = mock_ok(&server, "/real/content-v2.bin", b"moved here");
+    let redirect = server.mock(|when, then| {
+        when.path("/latest.bin");
+        then.status(302).header("Location", "/real/content-v2.bin");
+    });
+    let ws = Workspace::new();
+    let run = ws.run(ws.fetch().arg("--json").arg(server.url("/latest.bin")));
+    run.code(0);
+    assert_eq!(ws.out_files(), ["latest.bin"], "{}", run.report());
+    assert_eq!(ws.read_out_string("latest.bin"), "moved here");
+    redirect.assert_calls(1);
+    target.assert_calls(1);
+}
+
+#[test]
+fn a_redirect_loop_fails_with_kind_redirect() {
+    let server = httpmock::MockServer::start();
+    server.mock(|when, then| {
+        when.path("/loop");
+        then.status(302).header("Location", "/loop");
+    });
+    let ws = Workspace::new();
+    let run = ws.run(ws.fetch().arg("--json").arg(server.url("/loop")));
+    run.code(1);
+    let s = run.summary();
+    let e = s.file("loop").error.clone().unwrap();
+    assert_eq!(e.kind, "redirect", "{}", run.report());
+    assert!(!e.retryable);
+    assert!(ws.out_files().is_empty(), "{}", run.report());
+}
+
+#[test]
+fn header_option_and_user_agent_are_sent() {
+    let server = FaultServer::start([("/h.txt", Route::always(Reply::ok("h")))]);
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .args(["-H", "X-Token: t0ps3cret", "--header", "X-Other:  two  "])
+            .arg(server.url("/h.txt")),
+    );
+    run.code(0);
+    let req = &server.requests_to("/h.txt")[0];
+    assert_eq!(req.header("x-token"), Some("t0ps3cret"));
+    assert_eq!(req.header("x-other"), Some("two"));
+    assert_eq!(
+        req.header("user-agent"),
+        Some(concat!("dl/", env!("CARGO_PKG_VERSION")))
+    );
+    assert_eq!(req.method, "GET");
+
+    let ws = Workspace::new();
+    ws.run(
+        ws.fetch()
+            .args(["--user-agent", "probe/1.0"])
+            .arg(server.url("/h.txt")),
+    )
+    .code(0);
+    assert_eq!(
+        server.requests_to("/h.txt")[1].header("user-agent"),
+        Some("probe/1.0")
+    );
+}
+
+#[test]
+fn max_size_refuses_by_content_length_after_one_request() {
+    let server = FaultServer::start([
+        ("/big.bin", Route::always(Reply::ok(body(600 * 1024, 5)))),
+        ("/small.bin", Route::always(Reply::ok(body(100 * 1024, 6)))),
+    ]);
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .args(["--json", "--max-size", "500K", "--retries", "3"])
+            .arg(server.url("/big.bin"))
+            .arg(server.url("/small.bin")),
+    );
+    run.code(1);
+    let s = run.summary();
+    let big = s.file("big.bin");
+    assert_eq!(big.status, Status::Failed);
+    let e = big.error.as_ref().unwrap();
+    assert_eq!(e.kind, "too_large", "{}", run.report());
+    assert!(!e.retryable);
+    assert_eq!(big.attempts, 1);
+    assert_eq!(s.file("small.bin").status, Status::Completed);
+    assert_eq!(server.hits("/big.bin"), 1);
+    assert_eq!(ws.out_files(), ["small.bin"], "{}", run.report());
+}
+
+#[test]
+fn max_size_refuses_a_body_without_length_once_exceeded() {
+    let server = FaultServer::start([(
+        "/endless",
+        Route::always(Reply::ok(body(2 * 1024 * 1024, 7)).close_delimited()),
+    )]);
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .args(["--json", "--max-size", "1M"])
+            .arg(server.url("/endless")),
+    );
+    run.code(1);
+    let s = run.summary();
+    assert_eq!(
+        s.file("endless").error.as_ref().unwrap().kind,
+        "too_large",
+        "{}",
+        run.report()
+    );
+    assert_eq!(server.hits("/endless"), 1);
+    assert!(ws.out_files().is_empty(), "{}", run.report());
+}
+
+#[test]
+fn max_size_allows_a_file_of_exactly_that_size() {
+    let server = FaultServer::start([("/edge.bin", Route::always(Reply::ok(body(500 * 1024, 8))))]);
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .args(["--max-size", "500K"])
+            .arg(server.url("/edge.bin")),
+    );
+    run.code(0);
+    assert_eq!(ws.read_out("edge.bin").len(), 500 * 1024);
+}
+
+#[test]
+fn authorization_is_not_forwarded_to_another_origin_on_redirect() {
+    let other = FaultServer::start([("/landing.bin", Route::always(Reply::ok("landed")))]);
+    let origin = FaultServer::start([
+        (
+            "/away.bin",
+            Route::always(Reply::status(302).header("Location", &other.url("/landing.bin"))),
+        ),
+        (
+            "/here.bin",
+            Route::always(Reply::status(302).header("Location", "/landing-here.bin")),
+        ),
+        ("/landing-here.bin", Route::always(Reply::ok("same origin"))),
+    ]);
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .args(["-H", "Authorization: Bearer origin-only-4410"])
+            .arg(origin.url("/away.bin"))
+            .arg(origin.url("/here.bin")),
+    );
+    run.code(0);
+    assert_eq!(ws.read_out_string("away.bin"), "landed");
+    assert_eq!(ws.read_out_string("here.bin"), "same origin");
+    let landed = &other.requests_to("/landing.bin")[0];
+    assert_eq!(
+        landed.header("authorization"),
+        None,
+        "credentials must not follow a redirect to another origin"
+    );
+    let same = &origin.requests_to("/landing-here.bin")[0];
+    assert_eq!(
+        same.header("authorization"),
+        Some("Bearer origin-only-4410")
+    );
+}
+
+#[test]
+fn max_per_host_caps_connections_to_one_host() {
+    let paths: Vec<String> = (0..4).map(|i| format!("/slow{i}")).collect();
+    let slow = || {
+        paths.iter().map(|p| {
+            (
+                p.as_str(),
+                Route::always(Reply::ok("slow").delay(std::time::Duration::from_millis(80))),
+            )
+        })
+    };
+    let capped = FaultServer::start(slow());
+    let ws = Workspace::new();
+    let mut cmd = ws.fetch();
+    cmd.args(["--workers", "4", "--max-per-host", "1"]);
+    cmd.args(paths.iter().map(|p| capped.url(p)));
+    ws.run(&mut cmd).code(0);
+    assert_eq!(capped.total_hits(), 4);
+    assert_eq!(capped.max_concurrent(), 1, "one connection at a time");
+
+    let free = FaultServer::start(slow());
+    let ws = Workspace::new();
+    let mut cmd = ws.fetch();
+    cmd.args(["--workers", "2"]);
+    cmd.args(paths.iter().map(|p| free.url(p)));
+    ws.run(&mut cmd).code(0);
+    assert!(free.max_concurrent() <= 2, "never more than --workers");
+}

@@ -1,0 +1,231 @@
+//! SOURCE kinds and their mix: URL arguments, URL list files (comments, blank lines,
+//! whitespace, aria2 option lines), TOML and JSON manifests, and `-` (a list or a JSON manifest
+//! on stdin).
+
+use crate::support::{
+    FaultServer, Reply, Route, SAMPLE, SAMPLE_SHA256, Status, Workspace, assert_rejected,
+};
+
+fn server(paths: &[&str]) -> FaultServer {
+    FaultServer::start(
+        paths
+            .iter()
+            .map(|p| (*p, Route::always(Reply::ok(format!("body of {p}"))))),
+    )
+}
+
+#[test]
+fn every_kind_of_source_in_one_run() {
+    let s = server(&[
+        "/arg.txt",
+        "/list.txt",
+        "/toml.txt",
+        "/json.txt",
+        "/stdin.txt",
+    ]);
+    let ws = Workspace::new();
+    ws.write("urls.list", format!("{}\n", s.url("/list.txt")));
+    ws.write(
+        "m.toml",
+        format!(
+            "[[file]]\nurl = \"{}\"\nsubdir = \"t\"\n",
+            s.url("/toml.txt")
+        ),
+    );
+    ws.write(
+        "m.json",
+        format!(
+            r#"{{"file": [{{"url": "{}", "subdir": "j"}}]}}"#,
+            s.url("/json.txt")
+        ),
+    );
+    let run = ws.run(
+        ws.fetch()
+            .args(["--json", "--workers", "1"])
+            .arg(s.url("/arg.txt"))
+            .args(["urls.list", "m.toml", "m.json", "-"])
+            .write_stdin(format!("# from stdin\n{}\n", s.url("/stdin.txt"))),
+    );
+    run.code(0);
+    let summary = run.summary();
+    let paths: Vec<&str> = summary.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "arg.txt",
+            "list.txt",
+            "t/toml.txt",
+            "j/json.txt",
+            "stdin.txt"
+        ],
+        "files are reported in input order\n{}",
+        run.report()
+    );
+    assert_eq!(
+        ws.out_files(),
+        [
+            "arg.txt",
+            "j/json.txt",
+            "list.txt",
+            "stdin.txt",
+            "t/toml.txt"
+        ]
+    );
+    assert_eq!(ws.read_out_string("j/json.txt"), "body of /json.txt");
+    assert_eq!(
+        s.order(),
+        [
+            "/arg.txt",
+            "/list.txt",
+            "/toml.txt",
+            "/json.txt",
+            "/stdin.txt"
+        ],
+        "with one worker and equal priorities, input order"
+    );
+}
+
+#[test]
+fn list_files_ignore_comments_blank_lines_and_surrounding_whitespace() {
+    let s = server(&["/a", "/b", "/c"]);
+    let ws = Workspace::new();
+    ws.write(
+        "urls.txt",
+        format!(
+            "# a comment\n\n   {}   \r\n\t{}\n   # indented comment\n\n{}",
+            s.url("/a"),
+            s.url("/b"),
+            s.url("/c")
+        ),
+    );
+    let run = ws.run(ws.fetch().args(["--json", "urls.txt"]));
+    run.code(0);
+    assert_eq!(run.summary().stats.total, 3, "{}", run.report());
+    assert_eq!(ws.out_files(), ["a", "b", "c"]);
+}
+
+#[test]
+fn aria2_option_lines_set_name_dir_and_checksum() {
+    let s = FaultServer::start([
+        ("/x", Route::always(Reply::ok(SAMPLE))),
+        ("/y", Route::always(Reply::ok("y"))),
+    ]);
+    let ws = Workspace::new();
+    ws.write(
+        "aria.txt",
+        format!(
+            "{}\n  out=fox.txt\n  dir=sub/dir\n  checksum=sha-256={SAMPLE_SHA256}\n{}\n\tout=why.txt\n",
+            s.url("/x"),
+            s.url("/y")
+        ),
+    );
+    let run = ws.run(ws.fetch().args(["--json", "aria.txt"]));
+    run.code(0);
+    assert_eq!(
+        ws.out_files(),
+        ["sub/dir/fox.txt", "why.txt"],
+        "{}",
+        run.report()
+    );
+    let summary = run.summary();
+    assert_eq!(
+        summary.file("sub/dir/fox.txt").sha256.as_deref(),
+        Some(SAMPLE_SHA256)
+    );
+}
+
+#[test]
+fn aria2_checksum_mismatch_in_a_list_fails_the_file() {
+    let s = FaultServer::start([("/x", Route::always(Reply::ok("not the fox")))]);
+    let ws = Workspace::new();
+    ws.write(
+        "aria.txt",
+        format!("{}\n  checksum=sha-256={SAMPLE_SHA256}\n", s.url("/x")),
+    );
+    let run = ws.run(ws.fetch().args(["--json", "aria.txt"]));
+    run.code(1);
+    assert_eq!(
+        run.summary().file("x").error.as_ref().unwrap().kind,
+        "checksum"
+    );
+    assert!(ws.out_files().is_empty(), "{}", run.report());
+}
+
+#[test]
+fn unknown_or_orphan_aria2_options_are_input_errors_with_lines() {
+    let ws = Workspace::new();
+    ws.write(
+        "aria.txt",
+        "  out=orphan.txt\nhttp://127.0.0.1:9/a\n  split=4\n",
+    );
+    let before = ws.all_files();
+    let run = ws.run(ws.fetch().arg("aria.txt"));
+    assert_rejected(&ws, &run, 2, &before);
+    run.stderr_has("aria.txt:1: ").stderr_has("aria.txt:3: ");
+}
+
+#[test]
+fn stdin_json_manifest_is_detected_by_its_first_character() {
+    let s = server(&["/obj.txt", "/arr.txt"]);
+    let ws = Workspace::new();
+    let run = ws.run(ws.fetch().args(["--json", "-"]).write_stdin(format!(
+        "\n  {{\"defaults\": {{\"subdir\": \"d\"}}, \"file\": [{{\"url\": \"{}\"}}]}}",
+        s.url("/obj.txt")
+    )));
+    run.code(0);
+    assert_eq!(ws.out_files(), ["d/obj.txt"], "{}", run.report());
+
+    let ws = Workspace::new();
+    let run = ws.run(ws.fetch().args(["--json", "-"]).write_stdin(format!(
+        "[{{\"url\": \"{}\", \"filename\": \"renamed.txt\"}}]",
+        s.url("/arr.txt")
+    )));
+    run.code(0);
+    assert_eq!(ws.out_files(), ["renamed.txt"], "{}", run.report());
+}
+
+#[test]
+fn stdin_can_be_named_only_once() {
+    let ws = Workspace::new();
+    let before = ws.all_files();
+    let run = ws.run(
+        ws.fetch()
+            .args(["-", "-"])
+            .write_stdin("http://127.0.0.1:9/a\n"),
+    );
+    assert_rejected(&ws, &run, 1, &before);
+}
+
+#[test]
+fn a_missing_source_file_is_an_input_error_naming_it() {
+    let ws = Workspace::new();
+    let before = ws.all_files();
+    let run = ws.run(ws.fetch().args(["nope.txt", "nope.toml", "nope.json"]));
+    assert_rejected(&ws, &run, 3, &before);
+    run.stderr_has("nope.txt: ")
+        .stderr_has("nope.toml: ")
+        .stderr_has("nope.json: ");
+}
+
+#[test]
+fn a_url_without_scheme_gets_a_hint() {
+    let ws = Workspace::new();
+    let before = ws.all_files();
+    let run = ws.run(ws.fetch().arg("example.com"));
+    assert_rejected(&ws, &run, 1, &before);
+    run.stderr_has("http://");
+}
+
+#[test]
+fn list_and_manifest_entries_download_as_listed() {
+    let s = server(&["/one", "/two"]);
+    let ws = Workspace::new();
+    ws.write("l.txt", format!("{}\n", s.url("/one")));
+    ws.write("m.json", format!("[{{\"url\": \"{}\"}}]", s.url("/two")));
+    let run = ws.run(ws.fetch().args(["--json", "l.txt", "m.json"]));
+    run.code(0);
+    let summary = run.summary();
+    assert!(summary.files.iter().all(|f| f.status == Status::Completed));
+    assert_eq!(summary.files[0].url, s.url("/one"));
+    assert_eq!(summary.files[1].url, s.url("/two"));
+}
