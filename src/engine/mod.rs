@@ -4,9 +4,11 @@
 
 mod client;
 mod hosts;
+mod rate;
 mod resume;
 mod retry;
 mod sink;
+mod split;
 mod transfer;
 mod verify;
 mod worker;
@@ -147,6 +149,10 @@ struct Ctx {
     events: EventSender,
     cancel: Cancel,
     hosts: Arc<hosts::Hosts>,
+    /// `--limit-rate`, shared by every transfer.
+    rate: Option<rate::RateLimit>,
+    /// Whether "this server takes no ranges: one connection" was already said.
+    no_split_said: std::sync::atomic::AtomicBool,
     /// Directories known to exist, so each is created once per run, not once per file.
     dirs: std::sync::Mutex<std::collections::HashSet<std::path::PathBuf>>,
 }
@@ -155,6 +161,20 @@ impl Ctx {
     fn emit(&self, event: Event) {
         // The receiver only goes away when the caller stopped listening; nothing to do then.
         let _ = self.events.send(event);
+    }
+
+    /// `--split` asked for several connections but the server cannot do ranges (or gave no
+    /// length or validator): said once per run, then each such file uses one connection.
+    fn say_once_no_split(&self, url: &url::Url) {
+        if !self
+            .no_split_said
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            tracing::warn!(
+                "{} does not support ranges (or sends no length or validator); downloading with one connection",
+                hosts::host_key(url)
+            );
+        }
     }
 
     fn ensure_dir(&self, dir: &std::path::Path) -> std::io::Result<()> {
@@ -200,6 +220,8 @@ impl Engine {
                 self.config.max_per_host,
                 self.breaker_cooldown(),
             )),
+            rate: self.config.limit_rate.map(rate::RateLimit::new),
+            no_split_said: Default::default(),
             dirs: Default::default(),
         });
         let mut workers = tokio::task::JoinSet::new();

@@ -28,6 +28,11 @@ pub(super) struct Meta {
     pub last_modified: Option<String>,
     /// The full length of the resource.
     pub total: Option<u64>,
+    /// For a multi-connection download (`--split`): the byte ranges `[start, end)` already in
+    /// the `.part` (which is then as long as the whole file). `None`: the `.part` is one
+    /// contiguous prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done: Option<Vec<[u64; 2]>>,
 }
 
 impl Meta {
@@ -56,6 +61,7 @@ impl Meta {
             etag,
             last_modified,
             total,
+            done: None,
         })
     }
 
@@ -85,6 +91,8 @@ pub(super) enum Local {
     Fresh { warning: Option<String> },
     /// `offset` bytes of the resource are in the `.part`; ask for the rest.
     Resume { offset: u64, meta: Meta },
+    /// A multi-connection download: `meta.done` ranges are in the `.part`; fetch the holes.
+    Ranges { meta: Meta },
 }
 
 /// Looks at `part` and its metadata and decides whether the download can continue.
@@ -128,7 +136,18 @@ pub(super) fn inspect(part: &Path, url: &url::Url) -> Local {
                 "{} is longer than the resource; starting over",
                 part.display()
             ))),
-            Ok(meta) if len == 0 || meta.if_range().is_none() => fresh(None),
+            Ok(meta) if meta.if_range().is_none() => fresh(None),
+            Ok(meta) if meta.done.is_some() => {
+                if meta.total == Some(len) {
+                    Local::Ranges { meta }
+                } else {
+                    fresh(Some(format!(
+                        "{} does not match its resume metadata; starting over",
+                        part.display()
+                    )))
+                }
+            }
+            Ok(_) if len == 0 => fresh(None),
             Ok(meta) => Local::Resume { offset: len, meta },
         },
     }
@@ -200,6 +219,7 @@ mod tests {
             etag: Some("\"v1\"".into()),
             last_modified: None,
             total: Some(10),
+            done: None,
         };
         assert_eq!(inspect(&part, &url), Local::Fresh { warning: None });
 

@@ -47,7 +47,7 @@ pub(super) struct Failure {
     pub stops_run: bool,
 }
 
-fn failed(kind: FailureKind, message: impl Into<String>) -> AttemptError {
+pub(super) fn failed(kind: FailureKind, message: impl Into<String>) -> AttemptError {
     AttemptError::Failed(Failure {
         error: FileError::new(kind, message),
         http_status: None,
@@ -59,7 +59,7 @@ fn failed(kind: FailureKind, message: impl Into<String>) -> AttemptError {
 
 /// The innermost cause of a reqwest error, which says what actually happened
 /// ("connection refused", "connection reset by peer"); never includes the URL.
-fn cause(e: &reqwest::Error) -> String {
+pub(super) fn cause(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(inner) = source {
@@ -92,7 +92,7 @@ fn request_error(e: reqwest::Error) -> AttemptError {
     failure
 }
 
-fn io_error(path: &Path, action: &str, e: std::io::Error) -> AttemptError {
+pub(super) fn io_error(path: &Path, action: &str, e: std::io::Error) -> AttemptError {
     use std::io::ErrorKind::{QuotaExceeded, ReadOnlyFilesystem, StorageFull};
     let stops_run = matches!(e.kind(), StorageFull | QuotaExceeded | ReadOnlyFilesystem);
     let mut failure = failed(
@@ -171,6 +171,12 @@ async fn fetch(
             fresh(ctx, file, url).await?
         }
         Local::Resume { offset, meta } => resumed(ctx, file, url, part, offset, meta).await?,
+        Local::Ranges { meta } => match resumed_ranges(ctx, file, url, part, meta).await? {
+            Ok((first, meta)) => {
+                return super::split::download(ctx, id, file, url, part, Some(first), meta).await;
+            }
+            Err(body) => body,
+        },
     };
     match body {
         Body::Complete { len, http_status } => {
@@ -184,10 +190,24 @@ async fn fetch(
         }
         Body::Stream {
             response,
+            start: 0,
+            total,
+            fresh_meta: Some(meta),
+        } if ctx.config.split > 1 && super::split::eligible(&response, total, Some(&meta)) => {
+            super::split::download(ctx, id, file, url, part, Some((response, 0)), meta).await
+        }
+        Body::Stream {
+            response,
             start,
             total,
             fresh_meta,
         } => {
+            if ctx.config.split > 1
+                && start == 0
+                && total.is_none_or(|t| t >= 2 * super::split::MIN_PIECE)
+            {
+                ctx.say_once_no_split(url);
+            }
             let http_status = response.status().as_u16();
             let has_meta = start > 0 || fresh_meta.is_some();
             if let Some(meta) = fresh_meta {
@@ -264,16 +284,7 @@ async fn resumed(
             .and_then(resume::parse_content_range);
         // A server may honour Range but ignore If-Range (RFC 9110 allows it): only a 206 that
         // names the very same version may be appended.
-        let same_version = match (
-            &meta.etag,
-            header(ETAG),
-            &meta.last_modified,
-            header(LAST_MODIFIED),
-        ) {
-            (Some(had), Some(now), _, _) => *had == now,
-            (None, None, Some(had), Some(now)) => *had == now,
-            _ => false,
-        };
+        let same_version = same_version(&meta, response.headers());
         match range {
             Some((first, _, total))
                 if same_version
@@ -335,6 +346,62 @@ async fn resumed(
     fresh(ctx, file, url).await
 }
 
+/// The first request of a resumed split download: the first missing range, guarded by
+/// `If-Range`. `Ok` carries the response (and where it starts) to continue the split with;
+/// `Err` the body to use instead when the file must start over.
+#[allow(clippy::type_complexity)]
+async fn resumed_ranges(
+    ctx: &Ctx,
+    file: &FileConfig,
+    url: &url::Url,
+    part: &Path,
+    meta: Meta,
+) -> Result<Result<((reqwest::Response, u64), Meta), Body>, AttemptError> {
+    let total = meta.total.unwrap_or(0);
+    let from = super::split::first_hole(meta.done.as_deref().unwrap_or_default(), total);
+    if from < total {
+        let response = send_range(ctx, file, url, from, None, &meta).await?;
+        let status = response.status();
+        if status == StatusCode::PARTIAL_CONTENT {
+            let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
+            let range = header(CONTENT_RANGE).and_then(resume::parse_content_range);
+            if same_version(&meta, response.headers())
+                && range.is_some_and(|(first, _, t)| first == from && t == Some(total))
+            {
+                tracing::info!("resuming the split download of {}", part.display());
+                return Ok(Ok(((response, from), meta)));
+            }
+        } else if status.is_success() {
+            forget_meta(part);
+            return Ok(Err(stream_from_start(response, url)));
+        } else if status != StatusCode::RANGE_NOT_SATISFIABLE {
+            return Err(status_failure(response));
+        }
+    }
+    tracing::warn!(
+        "{}: the server cannot continue the split download; starting over",
+        part.display()
+    );
+    forget_meta(part);
+    fresh(ctx, file, url).await.map(Err)
+}
+
+/// Whether a response names the same version as the saved metadata: equal strong ETags, or
+/// (when neither side has one) equal Last-Modified dates. Anything else is "changed".
+pub(super) fn same_version(meta: &Meta, headers: &reqwest::header::HeaderMap) -> bool {
+    let get = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    match (
+        &meta.etag,
+        get(ETAG),
+        &meta.last_modified,
+        get(LAST_MODIFIED),
+    ) {
+        (Some(had), Some(now), _, _) => had == now,
+        (None, None, Some(had), Some(now)) => had == now,
+        _ => false,
+    }
+}
+
 /// The part is about to be rewritten from zero: its old metadata no longer describes it.
 fn forget_meta(part: &Path) {
     let _ = std::fs::remove_file(resume::meta_path(part));
@@ -345,6 +412,36 @@ async fn send(
     file: &FileConfig,
     url: &url::Url,
     range: Option<(u64, &Meta)>,
+) -> Result<reqwest::Response, AttemptError> {
+    match range {
+        Some((offset, meta)) => send_range(ctx, file, url, offset, None, meta).await,
+        None => send_request(ctx, file, url, None).await,
+    }
+}
+
+/// A request for bytes `from..=to` (to the end when `to` is `None`) of the version `meta`
+/// describes (`If-Range`).
+pub(super) async fn send_range(
+    ctx: &Ctx,
+    file: &FileConfig,
+    url: &url::Url,
+    from: u64,
+    to: Option<u64>,
+    meta: &Meta,
+) -> Result<reqwest::Response, AttemptError> {
+    let range = match to {
+        Some(to) => format!("bytes={from}-{to}"),
+        None => format!("bytes={from}-"),
+    };
+    let guarded = meta.if_range().map(|validator| (range, validator));
+    send_request(ctx, file, url, guarded).await
+}
+
+async fn send_request(
+    ctx: &Ctx,
+    file: &FileConfig,
+    url: &url::Url,
+    range: Option<(String, &str)>,
 ) -> Result<reqwest::Response, AttemptError> {
     let config = &ctx.config;
     let mut request = ctx.client.get(url.clone());
@@ -358,12 +455,8 @@ async fn send(
     for (name, value) in &file.headers {
         request = request.header(name, value.expose());
     }
-    if let Some((offset, meta)) = range
-        && let Some(validator) = meta.if_range()
-    {
-        request = request
-            .header(RANGE, format!("bytes={offset}-"))
-            .header(IF_RANGE, validator);
+    if let Some((range, validator)) = range {
+        request = request.header(RANGE, range).header(IF_RANGE, validator);
     }
     tokio::time::timeout(config.read_timeout, request.send())
         .await
@@ -420,7 +513,7 @@ fn hashers(ctx: &Ctx, file: &FileConfig) -> Hashers {
 }
 
 /// Hashes the first `len` bytes of the part (a large read: done on the blocking pool).
-async fn hash_prefix(
+pub(super) async fn hash_prefix(
     ctx: &Ctx,
     part: &Path,
     len: u64,
@@ -501,6 +594,9 @@ async fn stream_body(
                 Ok(Ok(None)) => return Ok(()),
                 Ok(Ok(Some(chunk))) => chunk,
             };
+            if let Some(rate) = &ctx.rate {
+                rate.take(chunk.len()).await;
+            }
             let after = written + chunk.len() as u64;
             if let Some(max) = config.max_size
                 && after > max

@@ -1,0 +1,547 @@
+//! `--split N`: one large file over several connections. The file is cut into pieces, one per
+//! connection, written in place with positional writes; a connection that finishes takes half
+//! of the largest piece still in progress (work stealing), so one slow connection never
+//! decides the finish time. Every request after the first carries `If-Range`, and a piece is
+//! only accepted from a 206 that names the same version. The resume metadata records which
+//! ranges are done, so a split download resumes after a crash like a single one.
+
+use super::Ctx;
+use super::hosts::{HostOutcome, host_key};
+use super::resume::{self, Meta};
+use super::transfer::{
+    AttemptError, Failure, Fetched, cause, failed, io_error, same_version, send_range,
+};
+use crate::error::FailureKind;
+use crate::event::Event;
+use crate::plan::{FileConfig, FileId};
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT_RANGES, CONTENT_RANGE};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Pieces are never cut smaller than this (so files under twice this size use one connection).
+pub(super) const MIN_PIECE: u64 = 4 << 20;
+
+/// Resume metadata is rewritten this often while a split download runs.
+const META_EVERY: Duration = Duration::from_secs(1);
+
+/// Whether a fresh 200 response may be split: the server takes ranges, the length is known
+/// and large enough, and a validator keeps the pieces of one version.
+pub(super) fn eligible(
+    response: &reqwest::Response,
+    total: Option<u64>,
+    meta: Option<&Meta>,
+) -> bool {
+    let ranges = response
+        .headers()
+        .get(ACCEPT_RANGES)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|unit| unit.trim().eq_ignore_ascii_case("bytes"))
+        });
+    ranges
+        && total.is_some_and(|t| t >= 2 * MIN_PIECE)
+        && meta.is_some_and(|m| m.if_range().is_some())
+}
+
+/// One connection's piece: bytes `[start, end)`, of which `[start, written)` are on disk and
+/// `[written, next)` are being written.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    start: u64,
+    written: u64,
+    next: u64,
+    end: u64,
+}
+
+/// Bytes received for one piece, handed to the writer thread.
+struct WriteJob {
+    slot: usize,
+    at: u64,
+    chunks: Vec<Bytes>,
+}
+
+/// Bytes gathered per connection before one hand-off to the writer thread.
+const BATCH_BYTES: usize = 256 * 1024;
+
+type Pieces = Arc<Mutex<Vec<Piece>>>;
+
+struct Shared<'a> {
+    ctx: &'a Ctx,
+    id: FileId,
+    file: &'a FileConfig,
+    url: &'a url::Url,
+    part: &'a Path,
+    meta: Meta,
+    total: u64,
+    done_before: Vec<[u64; 2]>,
+    pieces: Pieces,
+    /// Taken (closed) once every connection is done, which ends the writer thread.
+    writes: Mutex<Option<tokio::sync::mpsc::Sender<WriteJob>>>,
+    last_progress: Mutex<Instant>,
+}
+
+/// The writer thread: positional writes, then the piece's `written` mark moves (so resume
+/// metadata never claims bytes that are not on disk).
+fn write_loop(
+    out: std::fs::File,
+    pieces: Pieces,
+    mut jobs: tokio::sync::mpsc::Receiver<WriteJob>,
+) -> std::io::Result<()> {
+    while let Some(job) = jobs.blocking_recv() {
+        let mut at = job.at;
+        for chunk in &job.chunks {
+            out.write_all_at(chunk, at)?;
+            at += chunk.len() as u64;
+        }
+        let mut pieces = pieces.lock().unwrap_or_else(|p| p.into_inner());
+        pieces[job.slot].written = at;
+    }
+    Ok(())
+}
+
+/// The holes of `[0, total)` not covered by `done`, in order.
+fn holes(done: &[[u64; 2]], total: u64) -> Vec<[u64; 2]> {
+    let mut covered: Vec<[u64; 2]> = done.iter().copied().filter(|[a, b]| a < b).collect();
+    covered.sort_unstable();
+    let mut holes = Vec::new();
+    let mut at = 0;
+    for [a, b] in covered {
+        if a > at {
+            holes.push([at, a.min(total)]);
+        }
+        at = at.max(b);
+    }
+    if at < total {
+        holes.push([at, total]);
+    }
+    holes
+}
+
+/// Where the first missing byte is (the total when nothing is missing).
+pub(super) fn first_hole(done: &[[u64; 2]], total: u64) -> u64 {
+    holes(done, total).first().map_or(total, |h| h[0])
+}
+
+/// Cuts the holes into at most `connections` pieces, halving the largest while both halves
+/// stay at least `MIN_PIECE`.
+fn plan_pieces(holes: &[[u64; 2]], connections: usize) -> Vec<[u64; 2]> {
+    let mut pieces = holes.to_vec();
+    while pieces.len() < connections {
+        let Some((i, &[a, b])) = pieces.iter().enumerate().max_by_key(|(_, [a, b])| b - a) else {
+            break;
+        };
+        if b - a < 2 * MIN_PIECE {
+            break;
+        }
+        let mid = a + (b - a) / 2;
+        pieces[i] = [a, mid];
+        pieces.insert(i + 1, [mid, b]);
+    }
+    pieces
+}
+
+/// Merges the done ranges with what the pieces have on disk.
+fn done_ranges(before: &[[u64; 2]], pieces: &[Piece]) -> Vec<[u64; 2]> {
+    let mut all: Vec<[u64; 2]> = before.to_vec();
+    all.extend(
+        pieces
+            .iter()
+            .filter(|p| p.written > p.start)
+            .map(|p| [p.start, p.written]),
+    );
+    all.sort_unstable();
+    let mut merged: Vec<[u64; 2]> = Vec::with_capacity(all.len());
+    for [a, b] in all {
+        match merged.last_mut() {
+            Some(last) if a <= last[1] => last[1] = last[1].max(b),
+            _ => merged.push([a, b]),
+        }
+    }
+    merged
+}
+
+/// Downloads the missing ranges of `part` over several connections. `first`, when given, is a
+/// response already streaming the resource from byte `first.1` (it serves the piece that
+/// starts there).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn download(
+    ctx: &Ctx,
+    id: FileId,
+    file: &FileConfig,
+    url: &url::Url,
+    part: &Path,
+    first: Option<(reqwest::Response, u64)>,
+    mut meta: Meta,
+) -> Result<Fetched, AttemptError> {
+    let total = meta.total.unwrap_or(0);
+    let done_before = meta.done.take().unwrap_or_default();
+    let out = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(part)
+        .map_err(|e| io_error(part, "open", e))?;
+    if done_before.is_empty() {
+        out.set_len(0).map_err(|e| io_error(part, "truncate", e))?;
+    }
+    out.set_len(total).map_err(|e| io_error(part, "size", e))?;
+    let connections = (ctx.config.split as usize)
+        .min(ctx.config.max_per_host)
+        .max(1);
+    let planned = plan_pieces(&holes(&done_before, total), connections);
+    let pieces: Pieces = Arc::new(Mutex::new(
+        planned
+            .iter()
+            .map(|&[a, b]| Piece {
+                start: a,
+                written: a,
+                next: a,
+                end: b,
+            })
+            .collect(),
+    ));
+    let (writes, jobs) = tokio::sync::mpsc::channel(16);
+    let writer = tokio::task::spawn_blocking({
+        let pieces = pieces.clone();
+        move || write_loop(out, pieces, jobs)
+    });
+    let shared = Shared {
+        ctx,
+        id,
+        file,
+        url,
+        part,
+        meta,
+        total,
+        done_before,
+        pieces,
+        writes: Mutex::new(Some(writes)),
+        last_progress: Mutex::new(Instant::now()),
+    };
+    shared.store_meta()?;
+    let mut first = first;
+    let runs = (0..planned.len()).map(|slot| {
+        let response = match &first {
+            Some((_, start)) if *start == planned[slot][0] => first.take().map(|(r, _)| r),
+            _ => None,
+        };
+        shared.connection(slot, response)
+    });
+    let all = futures_util::future::join_all(runs);
+    tokio::pin!(all);
+    let results = loop {
+        tokio::select! {
+            results = &mut all => break results,
+            () = tokio::time::sleep(META_EVERY) => shared.store_meta()?,
+        }
+    };
+    shared
+        .writes
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    let written = writer
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+    shared.store_meta()?;
+    written.map_err(|e| io_error(part, "write", e))?;
+    if let Some(error) = results.into_iter().find_map(Result::err) {
+        return Err(error);
+    }
+    let missing = holes(&shared.done(), total);
+    if !missing.is_empty() {
+        return Err(failed(
+            FailureKind::Network,
+            format!("{} ranges were not downloaded", missing.len()),
+        ));
+    }
+    let hashers = super::transfer::hash_prefix(ctx, part, total, file).await?;
+    ctx.emit(Event::Progress {
+        id,
+        bytes: total,
+        total: Some(total),
+    });
+    Ok(Fetched {
+        bytes: total,
+        digests: hashers.finish(),
+        http_status: StatusCode::PARTIAL_CONTENT.as_u16(),
+        has_meta: true,
+    })
+}
+
+impl Shared<'_> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Piece>> {
+        self.pieces.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn done(&self) -> Vec<[u64; 2]> {
+        done_ranges(&self.done_before, &self.lock())
+    }
+
+    fn store_meta(&self) -> Result<(), AttemptError> {
+        let mut meta = self.meta.clone();
+        meta.done = Some(self.done());
+        let path = resume::meta_path(self.part);
+        meta.store(&path).map_err(|e| io_error(&path, "write", e))
+    }
+
+    /// One connection: its piece, then stolen halves of others, until nothing is left.
+    async fn connection(
+        &self,
+        mut slot: usize,
+        mut response: Option<reqwest::Response>,
+    ) -> Result<(), AttemptError> {
+        loop {
+            let piece = self.lock()[slot];
+            if piece.next < piece.end {
+                match response.take() {
+                    Some(r) => self.stream(slot, r).await?,
+                    None => self.fetch_piece(slot, piece).await?,
+                }
+            }
+            match self.steal() {
+                Some(new_slot) => slot = new_slot,
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Takes the second half of the largest piece still in progress, as a new piece.
+    fn steal(&self) -> Option<usize> {
+        let mut pieces = self.lock();
+        let (victim, rest) = pieces
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i, p.end - p.next))
+            .max_by_key(|&(_, rest)| rest)?;
+        if rest < 2 * MIN_PIECE / 4 {
+            return None;
+        }
+        let mid = pieces[victim].next + rest / 2;
+        let end = pieces[victim].end;
+        pieces[victim].end = mid;
+        pieces.push(Piece {
+            start: mid,
+            written: mid,
+            next: mid,
+            end,
+        });
+        Some(pieces.len() - 1)
+    }
+
+    async fn fetch_piece(&self, slot: usize, piece: Piece) -> Result<(), AttemptError> {
+        let ctx = self.ctx;
+        let permit = ctx
+            .hosts
+            .acquire(&host_key(self.url))
+            .await
+            .map_err(|error| {
+                AttemptError::Failed(Failure {
+                    error,
+                    http_status: None,
+                    retry_after: None,
+                    connect: false,
+                    stops_run: false,
+                })
+            })?;
+        let result = async {
+            let response = send_range(
+                ctx,
+                self.file,
+                self.url,
+                piece.next,
+                Some(piece.end - 1),
+                &self.meta,
+            )
+            .await?;
+            self.check_piece(&response, piece.next)?;
+            self.stream(slot, response).await
+        }
+        .await;
+        permit.finish(match &result {
+            Err(AttemptError::Failed(f)) if f.connect => {
+                HostOutcome::ConnectFailed(f.error.message.clone())
+            }
+            _ => HostOutcome::Connected,
+        });
+        result
+    }
+
+    /// Only a 206 for exactly this range of exactly this version may be written.
+    fn check_piece(&self, response: &reqwest::Response, from: u64) -> Result<(), AttemptError> {
+        let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
+        let range = header(CONTENT_RANGE).and_then(resume::parse_content_range);
+        let same_version = same_version(&self.meta, response.headers());
+        let ok = response.status() == StatusCode::PARTIAL_CONTENT
+            && same_version
+            && range.is_some_and(|(first, _, total)| first == from && total == Some(self.total));
+        if ok {
+            return Ok(());
+        }
+        // A changed resource (or a server that stopped taking ranges) is worth another
+        // attempt, which starts over: a network-class failure, so it is retried.
+        Err(failed(
+            FailureKind::Network,
+            format!(
+                "the server answered a range request with {} (Content-Range {:?}): the file changed or ranges are not supported",
+                response.status().as_u16(),
+                header(CONTENT_RANGE).unwrap_or("none")
+            ),
+        ))
+    }
+
+    /// Writes the body of `response` into the piece of `slot` until the piece is complete
+    /// (it may shrink while streaming, when another connection steals its second half).
+    async fn stream(
+        &self,
+        slot: usize,
+        mut response: reqwest::Response,
+    ) -> Result<(), AttemptError> {
+        let ctx = self.ctx;
+        let (mut batch, mut batch_at, mut batch_len) = (Vec::new(), 0, 0);
+        loop {
+            let chunk = match tokio::time::timeout(ctx.config.read_timeout, response.chunk()).await
+            {
+                Err(_) => {
+                    let silence = humantime::format_duration(ctx.config.read_timeout);
+                    return Err(failed(
+                        FailureKind::Timeout,
+                        format!("no data for {silence}"),
+                    ));
+                }
+                Ok(Err(e)) => {
+                    return Err(failed(
+                        FailureKind::Network,
+                        format!("connection lost: {}", cause(&e)),
+                    ));
+                }
+                Ok(Ok(None)) => break,
+                Ok(Ok(Some(chunk))) => chunk,
+            };
+            if let Some(rate) = &ctx.rate {
+                rate.take(chunk.len()).await;
+            }
+            let (at, take, reserved_all) = {
+                let mut pieces = self.lock();
+                let piece = &mut pieces[slot];
+                let take = (chunk.len() as u64).min(piece.end - piece.next);
+                let at = piece.next;
+                piece.next += take;
+                (at, take as usize, piece.next >= piece.end)
+            };
+            if batch.is_empty() {
+                batch_at = at;
+            }
+            batch_len += take;
+            batch.push(chunk.slice(..take));
+            if batch_len >= BATCH_BYTES || reserved_all {
+                self.write(slot, batch_at, std::mem::take(&mut batch))
+                    .await?;
+                batch_len = 0;
+            }
+            self.progress();
+            if reserved_all {
+                return Ok(());
+            }
+        }
+        if !batch.is_empty() {
+            self.write(slot, batch_at, batch).await?;
+        }
+        let piece = self.lock()[slot];
+        if piece.next < piece.end {
+            return Err(failed(
+                FailureKind::Network,
+                format!(
+                    "connection closed with {} bytes of its range missing",
+                    piece.end - piece.next
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Hands bytes to the writer thread (waiting when it is behind: memory stays bounded).
+    async fn write(&self, slot: usize, at: u64, chunks: Vec<Bytes>) -> Result<(), AttemptError> {
+        let tx = self
+            .writes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        match tx {
+            Some(tx) if tx.send(WriteJob { slot, at, chunks }).await.is_ok() => Ok(()),
+            // The writer stopped on an error; the download's result reports it.
+            _ => Err(failed(
+                FailureKind::Io,
+                format!("cannot write {}", self.part.display()),
+            )),
+        }
+    }
+
+    fn progress(&self) {
+        let mut last = self.last_progress.lock().unwrap_or_else(|p| p.into_inner());
+        if last.elapsed() < Duration::from_millis(100) {
+            return;
+        }
+        *last = Instant::now();
+        let bytes: u64 = self.done().iter().map(|[a, b]| b - a).sum();
+        self.ctx.emit(Event::Progress {
+            id: self.id,
+            bytes,
+            total: Some(self.total),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holes_and_pieces() {
+        assert_eq!(holes(&[], 100), vec![[0, 100]]);
+        assert_eq!(
+            holes(&[[0, 10], [20, 30], [25, 40]], 100),
+            vec![[10, 20], [40, 100]]
+        );
+        assert_eq!(holes(&[[0, 100]], 100), Vec::<[u64; 2]>::new());
+        let total = 64 * MIN_PIECE;
+        let pieces = plan_pieces(&[[0, total]], 8);
+        assert_eq!(pieces.len(), 8);
+        assert_eq!(pieces.first().unwrap()[0], 0);
+        assert_eq!(pieces.last().unwrap()[1], total);
+        assert!(pieces.windows(2).all(|w| w[0][1] == w[1][0]));
+        // Small holes are not cut below the minimum piece size.
+        assert_eq!(plan_pieces(&[[0, 2 * MIN_PIECE - 1]], 8).len(), 1);
+        assert_eq!(plan_pieces(&[[0, 3 * MIN_PIECE]], 8).len(), 2);
+    }
+
+    #[test]
+    fn done_ranges_merge() {
+        let pieces = [
+            Piece {
+                start: 10,
+                written: 15,
+                next: 18,
+                end: 20,
+            },
+            Piece {
+                start: 20,
+                written: 20,
+                next: 20,
+                end: 30,
+            },
+            Piece {
+                start: 30,
+                written: 40,
+                next: 40,
+                end: 40,
+            },
+        ];
+        assert_eq!(done_ranges(&[[0, 10]], &pieces), vec![[0, 15], [30, 40]]);
+    }
+}
