@@ -19,3 +19,4 @@ mod retry;
 mod safety;
 mod signals;
 mod validation;
+mod split;

@@ -1,0 +1,177 @@
+//! `--split` (several connections for one large file, resumable by ranges) and `--limit-rate`.
+
+use crate::support::server::{FaultServer, Reply, Route};
+use crate::support::{Workspace, body, sha256_hex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const MIB: usize = 1 << 20;
+
+fn ranged(data: &[u8]) -> Reply {
+    Reply::ok(data)
+        .etag("v1")
+        .header("Accept-Ranges", "bytes")
+        .honour_range()
+}
+
+fn range_start(value: &str) -> u64 {
+    let spec = value.trim().strip_prefix("bytes=").unwrap_or(value);
+    spec.split('-')
+        .next()
+        .unwrap_or("")
+        .parse()
+        .unwrap_or(u64::MAX)
+}
+
+#[test]
+fn split_downloads_one_file_over_several_ranged_connections() {
+    let data = body(12 * MIB, 7);
+    let server = FaultServer::start([("/big.bin", Route::always(ranged(&data)))]);
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .args(["--json", "--split", "3"])
+            .arg(server.url("/big.bin")),
+    );
+    run.code(0);
+    run.check(ws.read_out("big.bin") == data, "the file is byte-exact");
+    let requests = server.requests_to("/big.bin");
+    let ranged: Vec<_> = requests
+        .iter()
+        .filter(|r| r.header("range").is_some())
+        .collect();
+    run.check(
+        ranged.len() >= 2,
+        format!("several range requests, got {requests:?}"),
+    );
+    run.check(
+        ranged
+            .iter()
+            .all(|r| r.header("if-range") == Some("\"v1\"")),
+        "every piece is guarded by If-Range",
+    );
+    let summary = run.summary();
+    let f = summary.file("big.bin");
+    run.check(
+        f.sha256.as_deref() == Some(sha256_hex(&data).as_str()),
+        "sha256 of the whole file",
+    );
+    run.check(ws.out_files() == ["big.bin"], "no .part or metadata left");
+}
+
+#[test]
+fn a_server_without_ranges_gets_one_connection_and_one_notice() {
+    let a = body(9 * MIB, 1);
+    let b = body(9 * MIB, 2);
+    let server = FaultServer::start([
+        ("/a.bin", Route::always(Reply::ok(&a).etag("a"))),
+        ("/b.bin", Route::always(Reply::ok(&b).etag("b"))),
+    ]);
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .args(["--split", "4", "--workers", "2"])
+            .arg(server.url("/a.bin"))
+            .arg(server.url("/b.bin")),
+    );
+    run.code(0);
+    run.check(
+        ws.read_out("a.bin") == a && ws.read_out("b.bin") == b,
+        "exact files",
+    );
+    run.check(
+        server.hits("/a.bin") == 1 && server.hits("/b.bin") == 1,
+        "one request each",
+    );
+    run.check(
+        run.stderr.matches("does not support ranges").count() == 1,
+        "the fallback is said once",
+    );
+}
+
+#[test]
+fn a_split_download_resumes_only_its_missing_ranges() {
+    let data = body(16 * MIB, 9);
+    let healthy = Arc::new(AtomicBool::new(false));
+    let route = {
+        let (data, healthy) = (data.clone(), healthy.clone());
+        Route::func(move |request, _| {
+            let reply = ranged(&data);
+            // The first connection (no Range) dies early while the ranged pieces succeed.
+            if request.header("range").is_none() && !healthy.load(Ordering::SeqCst) {
+                reply.reset_after(MIB)
+            } else {
+                reply
+            }
+        })
+    };
+    let server = FaultServer::start([("/big.bin", route)]);
+    let ws = Workspace::new();
+    let first = ws.run(
+        ws.fetch()
+            .args(["--json", "--split", "4", "--retries", "0"])
+            .arg(server.url("/big.bin")),
+    );
+    first.code(1);
+    let meta = String::from_utf8(ws.read_out("big.bin.part.meta")).unwrap_or_default();
+    first.check(
+        meta.contains("\"done\""),
+        format!("metadata records the done ranges: {meta}"),
+    );
+    let before = server.requests_to("/big.bin").len();
+
+    healthy.store(true, Ordering::SeqCst);
+    let second = ws.run(
+        ws.fetch()
+            .args(["--json", "--split", "4"])
+            .arg(server.url("/big.bin")),
+    );
+    second.code(0);
+    second.check(
+        ws.read_out("big.bin") == data,
+        "the resumed file is byte-exact",
+    );
+    let again = &server.requests_to("/big.bin")[before..];
+    second.check(
+        again
+            .iter()
+            .all(|r| r.header("range").is_some_and(|v| range_start(v) > 0)),
+        format!("only missing ranges were asked for: {again:?}"),
+    );
+    let f = second.summary().file("big.bin").clone();
+    second.check(
+        f.sha256.as_deref() == Some(sha256_hex(&data).as_str()),
+        "sha256 covers every range",
+    );
+    second.check(ws.out_files() == ["big.bin"], "no .part or metadata left");
+}
+
+#[test]
+fn limit_rate_caps_the_speed_of_all_transfers_together() {
+    let a = body(300 * 1024, 3);
+    let b = body(300 * 1024, 4);
+    let server = FaultServer::start([
+        ("/a.bin", Route::always(Reply::ok(&a))),
+        ("/b.bin", Route::always(Reply::ok(&b))),
+    ]);
+    let ws = Workspace::new();
+    let started = Instant::now();
+    let run = ws.run(
+        ws.fetch()
+            .args(["--limit-rate", "600K", "--workers", "2"])
+            .arg(server.url("/a.bin"))
+            .arg(server.url("/b.bin")),
+    );
+    let elapsed = started.elapsed();
+    run.code(0);
+    run.check(
+        ws.read_out("a.bin") == a && ws.read_out("b.bin") == b,
+        "exact files",
+    );
+    // 600 KiB at 600 KiB/s, shared: about a second (less the 30 KiB the bucket starts with).
+    run.check(
+        elapsed >= Duration::from_millis(850) && elapsed < Duration::from_secs(5),
+        format!("took {elapsed:?}"),
+    );
+}
