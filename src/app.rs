@@ -82,10 +82,7 @@ async fn download(
     plan: Plan,
     settings: &Settings,
 ) -> anyhow::Result<(RunSummary, crate::exit::SignalState)> {
-    let mut config = settings.engine.clone();
-    // A sha256 of every file is only worth its CPU (0.5 s per GiB) when something shows it.
-    config.sha256 = settings.json || settings.progress == crate::report::ProgressMode::Ndjson;
-    let engine = Engine::new(config)?;
+    let engine = Engine::new(settings.engine.clone())?;
     let plan = Arc::new(plan);
     let (events, received) = tokio::sync::mpsc::unbounded_channel();
     let cancel = Cancel::default();
