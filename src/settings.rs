@@ -247,7 +247,10 @@ impl Layer {
         put(&mut engine.retry.base, self.retry_delay);
         put(&mut engine.retry.max, self.max_retry_delay);
         put(&mut engine.max_retry_after, self.max_retry_after);
-        let progress = self.progress.unwrap_or_default().resolve(stderr_is_terminal);
+        let progress = self
+            .progress
+            .unwrap_or_default()
+            .resolve(stderr_is_terminal);
         // A sha256 of every file costs 0.5 s of CPU per GiB: worth it only when something
         // shows it (the JSON summary or NDJSON events).
         engine.sha256 = args.json || progress == ProgressMode::Ndjson;

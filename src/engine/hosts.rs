@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::pin::pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 /// Consecutive connection failures that open the breaker.
@@ -28,7 +28,9 @@ enum Breaker {
 
 #[derive(Debug)]
 struct HostState {
-    active: usize,
+    /// The connection cap: one permit per connection, handed out first come, first served
+    /// (a release wakes one waiter, not all of them).
+    slots: Arc<Semaphore>,
     blocked_until: Option<Instant>,
     connect_failures: u32,
     breaker: Breaker,
@@ -37,9 +39,9 @@ struct HostState {
 }
 
 impl HostState {
-    fn new() -> Self {
+    fn new(max_per_host: usize) -> Self {
         HostState {
-            active: 0,
+            slots: Arc::new(Semaphore::new(max_per_host)),
             blocked_until: None,
             connect_failures: 0,
             breaker: Breaker::Closed,
@@ -79,6 +81,38 @@ enum Wait {
     Notified,
 }
 
+enum Admit {
+    Down(FileError),
+    /// Wait for the breaker to change.
+    Again,
+    /// Start over (a backoff began meanwhile).
+    Retry,
+    Go {
+        probe: bool,
+    },
+}
+
+enum Gate {
+    Down(FileError),
+    Wait(Wait, Arc<Notify>),
+    Open(Arc<Semaphore>, Arc<Notify>),
+}
+
+/// Sleeps until `wait` is over or the host's state changes.
+async fn wait_for(wait: Wait, changed: Arc<Notify>) {
+    let mut notified = pin!(changed.notified());
+    notified.as_mut().enable();
+    match wait {
+        Wait::Until(t) => {
+            tokio::select! {
+                () = tokio::time::sleep_until(t) => {}
+                () = notified => {}
+            }
+        }
+        Wait::Notified => notified.await,
+    }
+}
+
 impl Hosts {
     pub(super) fn new(max_per_host: usize, cooldown: Duration) -> Self {
         Hosts {
@@ -96,53 +130,81 @@ impl Hosts {
     /// backoff, and not held back by the breaker. Fails at once when the host is down.
     pub(super) async fn acquire(self: &Arc<Self>, host: &str) -> Result<HostPermit, FileError> {
         loop {
-            let (wait, changed) = {
-                let mut states = self.lock();
-                let st = states
-                    .entry(host.to_string())
-                    .or_insert_with(HostState::new);
-                let now = Instant::now();
-                let mut probe = false;
-                let wait = match st.breaker {
-                    Breaker::Down => return Err(host_down(host, st)),
-                    Breaker::Open { until } if now < until => Some(Wait::Until(until)),
-                    Breaker::Probing => Some(Wait::Notified),
-                    Breaker::Open { .. } | Breaker::Closed => {
-                        probe = matches!(st.breaker, Breaker::Open { .. });
-                        match st.blocked_until {
-                            Some(t) if now < t => Some(Wait::Until(t)),
-                            _ if st.active >= self.max_per_host => Some(Wait::Notified),
-                            _ => None,
-                        }
-                    }
-                };
-                match wait {
-                    None => {
-                        st.active += 1;
-                        if probe {
-                            st.breaker = Breaker::Probing;
-                        }
-                        return Ok(HostPermit {
-                            hosts: self.clone(),
-                            host: host.to_string(),
-                            probe,
-                            reported: false,
-                        });
-                    }
-                    Some(wait) => (wait, st.changed.clone()),
+            let (slots, changed) = match self.gate(host) {
+                Gate::Down(error) => return Err(error),
+                Gate::Wait(wait, changed) => {
+                    wait_for(wait, changed).await;
+                    continue;
                 }
+                Gate::Open(slots, changed) => (slots, changed),
             };
-            let mut notified = pin!(changed.notified());
-            notified.as_mut().enable();
-            match wait {
-                Wait::Until(t) => {
-                    tokio::select! {
-                        () = tokio::time::sleep_until(t) => {}
-                        () = notified => {}
-                    }
+            let Ok(slot) = slots.acquire_owned().await else {
+                continue;
+            };
+            // The state may have changed while this request waited for a slot.
+            match self.admit(host) {
+                Admit::Down(error) => return Err(error),
+                Admit::Again => {
+                    drop(slot);
+                    wait_for(Wait::Notified, changed).await;
                 }
-                Wait::Notified => notified.await,
+                Admit::Retry => drop(slot),
+                Admit::Go { probe } => {
+                    return Ok(HostPermit {
+                        hosts: self.clone(),
+                        host: host.to_string(),
+                        probe,
+                        reported: false,
+                        _slot: slot,
+                    });
+                }
             }
+        }
+    }
+
+    /// With a slot in hand: go (perhaps as the breaker's probe), or wait some more.
+    fn admit(&self, host: &str) -> Admit {
+        let mut states = self.lock();
+        let max = self.max_per_host;
+        let st = states
+            .entry(host.to_string())
+            .or_insert_with(|| HostState::new(max));
+        let now = Instant::now();
+        let probe = match st.breaker {
+            Breaker::Closed => false,
+            Breaker::Open { until } if now >= until => {
+                st.breaker = Breaker::Probing;
+                true
+            }
+            Breaker::Down => return Admit::Down(host_down(host, st)),
+            Breaker::Open { .. } | Breaker::Probing => return Admit::Again,
+        };
+        if st.blocked_until.is_some_and(|t| now < t) {
+            if probe {
+                st.breaker = Breaker::Open { until: now };
+            }
+            return Admit::Retry;
+        }
+        Admit::Go { probe }
+    }
+
+    /// What holds a request to `host` back right now, before it queues for a slot.
+    fn gate(&self, host: &str) -> Gate {
+        let mut states = self.lock();
+        let max = self.max_per_host;
+        let st = states
+            .entry(host.to_string())
+            .or_insert_with(|| HostState::new(max));
+        let now = Instant::now();
+        let changed = st.changed.clone();
+        match st.breaker {
+            Breaker::Down => Gate::Down(host_down(host, st)),
+            Breaker::Open { until } if now < until => Gate::Wait(Wait::Until(until), changed),
+            Breaker::Probing => Gate::Wait(Wait::Notified, changed),
+            Breaker::Open { .. } | Breaker::Closed => match st.blocked_until {
+                Some(t) if now < t => Gate::Wait(Wait::Until(t), changed),
+                _ => Gate::Open(st.slots.clone(), changed),
+            },
         }
     }
 
@@ -151,7 +213,7 @@ impl Hosts {
         let mut states = self.lock();
         let st = states
             .entry(host.to_string())
-            .or_insert_with(HostState::new);
+            .or_insert_with(|| HostState::new(self.max_per_host));
         let until = Instant::now() + delay;
         if st.blocked_until.is_none_or(|t| t < until) {
             st.blocked_until = Some(until);
@@ -163,7 +225,7 @@ impl Hosts {
         let Some(st) = states.get_mut(host) else {
             return;
         };
-        st.active = st.active.saturating_sub(1);
+        let breaker_before = st.breaker;
         match outcome {
             Some(HostOutcome::Connected) => {
                 st.connect_failures = 0;
@@ -191,7 +253,11 @@ impl Hosts {
             }
             None => {}
         }
-        st.changed.notify_waiters();
+        // Slots are handed over by the semaphore; the others only need to hear about the
+        // breaker changing.
+        if st.breaker != breaker_before {
+            st.changed.notify_waiters();
+        }
     }
 }
 
@@ -211,6 +277,8 @@ pub(super) struct HostPermit {
     host: String,
     probe: bool,
     reported: bool,
+    /// Released after `Hosts::release` has updated the state (fields drop after `drop`).
+    _slot: OwnedSemaphorePermit,
 }
 
 impl HostPermit {

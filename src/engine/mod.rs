@@ -3,6 +3,7 @@
 //! file ends in exactly one final event (completed, skipped, failed or cancelled).
 
 mod client;
+mod dirs;
 mod hosts;
 mod rate;
 mod resume;
@@ -153,8 +154,8 @@ struct Ctx {
     rate: Option<rate::RateLimit>,
     /// Whether "this server takes no ranges: one connection" was already said.
     no_split_said: std::sync::atomic::AtomicBool,
-    /// Directories known to exist, so each is created once per run, not once per file.
-    dirs: std::sync::Mutex<std::collections::HashSet<std::path::PathBuf>>,
+    /// Destination directories: created once, listed once.
+    dirs: dirs::Dirs,
 }
 
 impl Ctx {
@@ -175,15 +176,6 @@ impl Ctx {
                 hosts::host_key(url)
             );
         }
-    }
-
-    fn ensure_dir(&self, dir: &std::path::Path) -> std::io::Result<()> {
-        let mut known = self.dirs.lock().unwrap_or_else(|p| p.into_inner());
-        if !known.contains(dir) {
-            std::fs::create_dir_all(dir)?;
-            known.insert(dir.to_path_buf());
-        }
-        Ok(())
     }
 }
 

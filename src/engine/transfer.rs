@@ -107,12 +107,15 @@ pub(super) fn io_error(path: &Path, action: &str, e: std::io::Error) -> AttemptE
 
 /// Runs one attempt for `file` from `url`, writing to `part`: waits for a connection slot to
 /// the host, fetches, and tells the host state whether a connection could be made.
+/// `look` is false when the part and its metadata are known not to exist (no need to ask the
+/// file system).
 pub(super) async fn attempt(
     ctx: &Ctx,
     id: FileId,
     file: &FileConfig,
     url: &url::Url,
     part: &Path,
+    look: bool,
 ) -> Result<Fetched, AttemptError> {
     let host = host_key(url);
     let run = async {
@@ -125,7 +128,7 @@ pub(super) async fn attempt(
                 stops_run: false,
             })
         })?;
-        let result = fetch(ctx, id, file, url, part).await;
+        let result = fetch(ctx, id, file, url, part, look).await;
         permit.finish(match &result {
             Err(AttemptError::Failed(f)) if f.connect => {
                 HostOutcome::ConnectFailed(f.error.message.clone())
@@ -160,9 +163,14 @@ async fn fetch(
     file: &FileConfig,
     url: &url::Url,
     part: &Path,
+    look: bool,
 ) -> Result<Fetched, AttemptError> {
     // A few metadata calls on the page cache: cheaper inline than handed to a thread.
-    let local = resume::inspect(part, url);
+    let local = if look {
+        resume::inspect(part, url)
+    } else {
+        Local::Fresh { warning: None }
+    };
     let body = match local {
         Local::Fresh { warning } => {
             if let Some(w) = warning {
@@ -458,18 +466,52 @@ async fn send_request(
     if let Some((range, validator)) = range {
         request = request.header(RANGE, range).header(IF_RANGE, validator);
     }
-    tokio::time::timeout(config.read_timeout, request.send())
-        .await
-        .map_err(|_| {
-            failed(
-                FailureKind::Timeout,
-                format!(
-                    "no response within {}",
-                    humantime::format_duration(config.read_timeout)
-                ),
-            )
-        })?
-        .map_err(request_error)
+    let mut stale = 0;
+    loop {
+        let attempt = request
+            .try_clone()
+            .expect("a GET without a body can be cloned");
+        let sent = tokio::time::timeout(config.read_timeout, attempt.send())
+            .await
+            .map_err(|_| {
+                failed(
+                    FailureKind::Timeout,
+                    format!(
+                        "no response within {}",
+                        humantime::format_duration(config.read_timeout)
+                    ),
+                )
+            })?;
+        match sent {
+            // A pooled keep-alive connection the server had just closed: nothing was wrong
+            // with the request, so it goes again at once, on another connection, without
+            // costing the file an attempt.
+            Err(e) if stale < STALE_RESENDS && closed_before_answer(&e) => {
+                stale += 1;
+                tracing::debug!(
+                    "resending after a stale keep-alive connection: {}",
+                    cause(&e)
+                );
+            }
+            other => return other.map_err(request_error),
+        }
+    }
+}
+
+/// How many times a request is resent after meeting a stale pooled connection.
+const STALE_RESENDS: u32 = 3;
+
+/// Whether the connection closed before any part of an answer arrived (hyper's "incomplete
+/// message" on a reused connection).
+fn closed_before_answer(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        if let Some(hyper_error) = inner.downcast_ref::<hyper::Error>() {
+            return hyper_error.is_incomplete_message();
+        }
+        source = inner.source();
+    }
+    false
 }
 
 /// A success status passes; anything else is the attempt's failure (with Retry-After).
@@ -483,6 +525,26 @@ fn checked(response: reqwest::Response) -> Result<reqwest::Response, AttemptErro
 
 fn status_failure(response: reqwest::Response) -> AttemptError {
     let status = response.status();
+    if status.is_redirection() {
+        // A redirect the client would not follow (no usable Location, or a scheme other than
+        // http and https).
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(|l| crate::report::sanitize(&crate::secret::redact_str(l)))
+            .unwrap_or_else(|| "nowhere".into());
+        return AttemptError::Failed(Failure {
+            error: FileError::new(
+                FailureKind::Redirect,
+                format!("{}: redirect to {location} refused", status_text(status)),
+            ),
+            http_status: Some(status.as_u16()),
+            retry_after: None,
+            connect: false,
+            stops_run: false,
+        });
+    }
     let retry_after = response
         .headers()
         .get(RETRY_AFTER)

@@ -21,19 +21,22 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
     let file = &ctx.plan.files[id as usize];
     let dest = ctx.plan.destination(file);
     let mode = ctx.config.on_exist;
-    match verify::check_existing(&dest, mode, file.checksum.as_ref(), ctx.config.sha256).await {
-        Existing::Download => {}
-        Existing::Skip { bytes, sha256 } => return Event::Skipped { id, bytes, sha256 },
-        Existing::Fail(error) => return failed(id, error, 0, None),
-    }
     if let Some(parent) = dest.parent()
-        && let Err(e) = ctx.ensure_dir(parent)
+        && let Err(e) = ctx.dirs.ensure(parent)
     {
         let error = FileError::new(
             FailureKind::Io,
             format!("cannot create directory {}: {e}", parent.display()),
         );
         return failed(id, error, 0, None);
+    }
+    if ctx.dirs.may_exist(&dest) {
+        let checksum = file.checksum.as_ref();
+        match verify::check_existing(&dest, mode, checksum, ctx.config.sha256).await {
+            Existing::Download => {}
+            Existing::Skip { bytes, sha256 } => return Event::Skipped { id, bytes, sha256 },
+            Existing::Fail(error) => return failed(id, error, 0, None),
+        }
     }
     let part = paths::part_path(&dest);
     ctx.emit(Event::Started { id });
@@ -101,13 +104,18 @@ async fn attempts(ctx: &Ctx, id: FileId, part: &std::path::Path) -> Result<(Fetc
     let mut attempt: u32 = 1;
     loop {
         let url = urls[(attempt as usize - 1) % urls.len()];
+        // What the directory listing says holds for the first attempt only: later ones look
+        // at what earlier attempts left.
+        let look = attempt > 1
+            || ctx.dirs.may_exist(part)
+            || ctx.dirs.may_exist(&super::resume::meta_path(part));
         let Failure {
             error,
             http_status,
             retry_after,
             stops_run,
             ..
-        } = match transfer::attempt(ctx, id, file, url, part).await {
+        } = match transfer::attempt(ctx, id, file, url, part, look).await {
             Ok(fetched) => return Ok((fetched, attempt)),
             Err(AttemptError::Cancelled) => return Err(Event::Cancelled { id }),
             Err(AttemptError::Failed(failure)) => failure,

@@ -422,3 +422,144 @@ fn max_per_host_caps_connections_to_one_host() {
     ws.run(&mut cmd).code(0);
     assert!(free.max_concurrent() <= 2, "never more than --workers");
 }
+
+#[test]
+fn a_redirect_loop_through_two_urls_fails_at_once_with_kind_redirect() {
+    let server = FaultServer::start([
+        (
+            "/a.bin",
+            Route::always(Reply::status(302).header("Location", "/b.bin")),
+        ),
+        (
+            "/b.bin",
+            Route::always(Reply::status(301).header("Location", "/a.bin")),
+        ),
+    ]);
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .args(["--json", "--retries", "3"])
+            .arg(server.url("/a.bin")),
+    );
+    run.code(1);
+    let s = run.summary();
+    let f = s.file("a.bin");
+    assert_eq!(f.status, Status::Failed);
+    let e = f.error.as_ref().unwrap();
+    assert_eq!(e.kind, "redirect", "{}", run.report());
+    assert!(!e.retryable, "a loop does not go away by itself");
+    assert!(
+        e.message.contains("redirect loop"),
+        "the message says it is a loop: {}",
+        e.message
+    );
+    assert_eq!(f.attempts, 1, "a loop is not retried\n{}", run.report());
+    assert_eq!(
+        (server.hits("/a.bin"), server.hits("/b.bin")),
+        (1, 1),
+        "a -> b -> a is detected when a comes round again, before it is requested twice"
+    );
+    assert!(ws.out_files().is_empty(), "{}", run.report());
+}
+
+#[test]
+fn redirects_are_followed_up_to_ten_and_an_eleventh_fails() {
+    // /ten/0 -> /ten/1 -> ... -> /ten/10 (200): ten redirects. /eleven/ has one more.
+    let mut routes: Vec<(String, Route)> = Vec::new();
+    for (prefix, hops) in [("ten", 10), ("eleven", 11)] {
+        for i in 0..hops {
+            routes.push((
+                format!("/{prefix}/{i}"),
+                Route::always(
+                    Reply::status(302).header("Location", &format!("/{prefix}/{}", i + 1)),
+                ),
+            ));
+        }
+        routes.push((
+            format!("/{prefix}/{hops}"),
+            Route::always(Reply::ok(prefix)),
+        ));
+    }
+    let server = FaultServer::start(
+        routes
+            .iter()
+            .map(|(p, _)| p.clone())
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .zip(routes.into_iter().map(|(_, r)| r)),
+    );
+    let ws = Workspace::new();
+    ws.write(
+        "m.toml",
+        format!(
+            "[[file]]\nurl = \"{}\"\nfilename = \"ten.txt\"\n\n[[file]]\nurl = \"{}\"\nfilename = \"eleven.txt\"\n",
+            server.url("/ten/0"),
+            server.url("/eleven/0")
+        ),
+    );
+    let run = ws.run(ws.fetch().args(["--json", "m.toml"]));
+    run.code(1);
+    let s = run.summary();
+    assert_eq!(
+        s.file("ten.txt").status,
+        Status::Completed,
+        "{}",
+        run.report()
+    );
+    assert_eq!(ws.read_out_string("ten.txt"), "ten");
+    let eleven = s.file("eleven.txt");
+    assert_eq!(eleven.status, Status::Failed, "{}", run.report());
+    assert_eq!(eleven.error.as_ref().unwrap().kind, "redirect");
+    assert_eq!(eleven.attempts, 1);
+    assert_eq!(
+        server.hits("/eleven/11"),
+        0,
+        "the eleventh redirect is not followed"
+    );
+    assert_eq!(ws.out_files(), ["ten.txt"], "{}", run.report());
+}
+
+#[test]
+fn a_redirect_to_another_scheme_is_refused() {
+    let server = FaultServer::start([
+        (
+            "/to-file",
+            Route::always(Reply::status(302).header("Location", "file:///etc/passwd")),
+        ),
+        (
+            "/to-ftp",
+            Route::always(Reply::status(302).header("Location", "ftp://127.0.0.1/x")),
+        ),
+    ]);
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .args(["--json", "--retries", "2"])
+            .arg(server.url("/to-file"))
+            .arg(server.url("/to-ftp")),
+    );
+    run.code(1);
+    let s = run.summary();
+    for name in ["to-file", "to-ftp"] {
+        let f = s.file(name);
+        let e = f.error.as_ref().unwrap();
+        // reqwest hands back a redirect to a URL without a host (file:) as the 3xx itself
+        // instead of asking the redirect policy: refused too, reported as the status.
+        let refused = e.kind == "redirect" || (name == "to-file" && f.http_status == Some(302));
+        assert!(refused, "{name}\n{}", run.report());
+        assert!(!e.retryable);
+        assert_eq!(f.attempts, 1, "{name}");
+    }
+    assert!(
+        s.file("to-ftp")
+            .error
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("unsupported scheme"),
+        "{}",
+        run.report()
+    );
+    assert!(ws.out_files().is_empty(), "{}", run.report());
+}

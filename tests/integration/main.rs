@@ -18,5 +18,5 @@ mod resume;
 mod retry;
 mod safety;
 mod signals;
-mod validation;
 mod split;
+mod validation;

@@ -2,7 +2,10 @@
 //! run (the next attempt) and across runs (the same command again); a server that ignores
 //! `Range` or a resource that changed restarts from zero, never splicing two versions.
 
-use crate::support::{FaultServer, Reply, Route, Status, Workspace, body};
+use crate::support::{
+    FaultServer, OUT, Reply, Route, Status, Workspace, body, dl_std, sha256_hex, wait_until,
+};
+use std::time::{Duration, Instant};
 
 /// Large enough for dl to keep resume metadata (small files are simply restarted).
 const BIG: usize = 3 * 1024 * 1024;
@@ -243,4 +246,586 @@ fn a_planned_file_named_like_anothers_resume_metadata_is_not_clobbered() {
             );
         }
     }
+}
+
+// ---- Issue 4: nothing lost ----
+
+const MIB: usize = 1024 * 1024;
+
+/// The resume metadata dl keeps beside `NAME.part`, written by hand (format of version 1).
+fn write_meta(ws: &Workspace, name: &str, url: &str, etag: Option<&str>, total: usize) {
+    let meta = serde_json::json!({
+        "version": 1,
+        "url": url,
+        "etag": etag.map(|t| format!("\"{t}\"")),
+        "last_modified": null,
+        "total": total,
+    });
+    ws.write_out(&format!("{name}.part.meta"), meta.to_string());
+}
+
+#[test]
+fn a_reset_at_half_resumes_with_range_and_if_range_and_ends_byte_exact() {
+    let data = body(BIG, 40);
+    let s = FaultServer::start([(
+        "/big.bin",
+        Route::script(vec![
+            Reply::ok(&data)
+                .etag("v1")
+                .honour_range()
+                .reset_after(BIG / 2),
+            Reply::ok(&data).etag("v1").honour_range(),
+        ]),
+    )]);
+    let ws = Workspace::new();
+    let run = ws.run(ws.fetch().arg("--json").arg(s.url("/big.bin")));
+    run.code(0);
+    let summary = run.summary();
+    let f = summary.file("big.bin");
+    assert_eq!(f.status, Status::Completed, "{}", run.report());
+    assert_eq!(f.attempts, 2, "{}", run.report());
+    assert_eq!(f.bytes, BIG as u64);
+    assert_eq!(
+        f.sha256.as_deref(),
+        Some(&*sha256_hex(&data)),
+        "the sha256 covers the resumed prefix too"
+    );
+    assert!(
+        ws.read_out("big.bin") == data,
+        "byte-exact\n{}",
+        run.report()
+    );
+    assert_eq!(ws.out_files(), ["big.bin"], "no .part, no .part.meta left");
+
+    let reqs = s.requests_to("/big.bin");
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].header("range"), None);
+    let offset = range_start(reqs[1].header("range"))
+        .unwrap_or_else(|| run.fail(format_args!("the retry resumes: {:?}", reqs[1])));
+    assert!(offset > 0 && offset <= (BIG / 2) as u64, "offset {offset}");
+    assert_eq!(reqs[1].header("if-range"), Some("\"v1\""));
+    assert_eq!(
+        s.body_bytes(&reqs[1]),
+        BIG as u64 - offset,
+        "only the missing bytes are fetched again"
+    );
+}
+
+#[test]
+fn a_last_modified_validator_is_enough_to_resume() {
+    let data = body(BIG, 41);
+    let date = "Wed, 21 Oct 2015 07:28:00 GMT";
+    let s = FaultServer::start([(
+        "/dated.bin",
+        Route::script(vec![
+            Reply::ok(&data)
+                .last_modified(date)
+                .honour_range()
+                .truncate_after(CUT),
+            Reply::ok(&data).last_modified(date).honour_range(),
+        ]),
+    )]);
+    let ws = Workspace::new();
+    let run = ws.run(ws.fetch().arg("--json").arg(s.url("/dated.bin")));
+    run.code(0);
+    assert!(ws.read_out("dated.bin") == data, "{}", run.report());
+    let reqs = s.requests_to("/dated.bin");
+    assert_eq!(reqs.len(), 2);
+    assert!(range_start(reqs[1].header("range")).is_some_and(|o| o > 0));
+    assert_eq!(reqs[1].header("if-range"), Some(date));
+    assert!(s.body_bytes(&reqs[1]) < BIG as u64);
+}
+
+#[test]
+fn a_rerun_against_a_server_that_ignores_range_gets_the_exact_file_without_a_doubled_prefix() {
+    let data = body(BIG, 42);
+    let s = FaultServer::start([(
+        "/big.bin",
+        Route::script(vec![
+            Reply::ok(&data)
+                .etag("v1")
+                .honour_range()
+                .truncate_after(CUT),
+            Reply::ok(&data).etag("v1"), // Range ignored: 200 with the whole file
+        ]),
+    )]);
+    let ws = Workspace::new();
+    let first = ws.run(ws.fetch().args(["--retries", "0"]).arg(s.url("/big.bin")));
+    first.code(1);
+    first.check(
+        ws.out().join("big.bin.part.meta").exists(),
+        "setup: a resumable part",
+    );
+    let second = ws.run(ws.fetch().arg("--json").arg(s.url("/big.bin")));
+    second.code(0);
+    let got = ws.read_out("big.bin");
+    assert_eq!(got.len(), BIG, "no duplicated prefix\n{}", second.report());
+    assert!(got == data, "exact\n{}", second.report());
+    assert_eq!(
+        second.summary().file("big.bin").sha256.as_deref(),
+        Some(&*sha256_hex(&data))
+    );
+    let reqs = s.requests_to("/big.bin");
+    assert!(
+        range_start(reqs[1].header("range")).is_some(),
+        "dl asked to resume"
+    );
+    assert_eq!(ws.out_files(), ["big.bin"]);
+}
+
+#[test]
+fn a_resource_that_changed_between_attempts_ends_as_exactly_the_new_content() {
+    // v2 is shorter than what the part already holds of v1: the restart must truncate it.
+    let v1 = body(BIG, 43);
+    let v2 = body(MIB + MIB / 2, 44);
+    let s = FaultServer::start([(
+        "/moving.bin",
+        Route::script(vec![
+            Reply::ok(&v1).etag("v1").honour_range().reset_after(CUT),
+            Reply::ok(&v2).etag("v2").honour_range(),
+        ]),
+    )]);
+    let ws = Workspace::new();
+    let run = ws.run(ws.fetch().arg("--json").arg(s.url("/moving.bin")));
+    run.code(0);
+    let summary = run.summary();
+    let f = summary.file("moving.bin");
+    assert_eq!(f.attempts, 2, "{}", run.report());
+    assert_eq!(f.bytes, v2.len() as u64);
+    assert_eq!(f.sha256.as_deref(), Some(&*sha256_hex(&v2)));
+    assert!(
+        ws.read_out("moving.bin") == v2,
+        "exactly v2\n{}",
+        run.report()
+    );
+    let reqs = s.requests_to("/moving.bin");
+    assert_eq!(
+        reqs[1].header("if-range"),
+        Some("\"v1\""),
+        "the resume was guarded"
+    );
+}
+
+#[test]
+fn a_416_on_a_complete_part_completes_from_disk_without_refetching() {
+    let data = body(2 * MIB, 45);
+    let s = FaultServer::start([(
+        "/done.bin",
+        Route::always(Reply::ok(&data).etag("v1").honour_range()),
+    )]);
+    let ws = Workspace::new();
+    let url = s.url("/done.bin");
+    ws.write_out("done.bin.part", &data);
+    write_meta(&ws, "done.bin", &url, Some("v1"), data.len());
+    let run = ws.run(ws.fetch().arg("--json").arg(&url));
+    run.code(0);
+    let summary = run.summary();
+    let f = summary.file("done.bin");
+    assert_eq!(f.status, Status::Completed, "{}", run.report());
+    assert_eq!(f.bytes, data.len() as u64);
+    assert_eq!(f.sha256.as_deref(), Some(&*sha256_hex(&data)));
+    assert!(ws.read_out("done.bin") == data);
+    assert_eq!(ws.out_files(), ["done.bin"], "{}", run.report());
+    let reqs = s.requests_to("/done.bin");
+    assert_eq!(reqs.len(), 1, "{}", run.report());
+    assert_eq!(
+        range_start(reqs[0].header("range")),
+        Some(data.len() as u64)
+    );
+    assert_eq!(reqs[0].header("if-range"), Some("\"v1\""));
+    assert_eq!(s.body_bytes_to("/done.bin"), 0, "zero body bytes re-sent");
+}
+
+#[test]
+fn a_416_on_a_complete_part_is_verified_against_the_manifest_checksum() {
+    let data = body(2 * MIB, 46);
+    let s = FaultServer::start([
+        (
+            "/good.bin",
+            Route::always(Reply::ok(&data).etag("v1").honour_range()),
+        ),
+        (
+            "/bad.bin",
+            Route::always(Reply::ok(&data).etag("v1").honour_range()),
+        ),
+    ]);
+    let ws = Workspace::new();
+    let sum = sha256_hex(&data);
+    ws.write(
+        "m.toml",
+        format!(
+            "[[file]]\nurl = \"{}\"\nchecksum = \"sha256:{sum}\"\n\n[[file]]\nurl = \"{}\"\nchecksum = \"sha256:{sum}\"\n",
+            s.url("/good.bin"),
+            s.url("/bad.bin")
+        ),
+    );
+    ws.write_out("good.bin.part", &data);
+    write_meta(&ws, "good.bin", &s.url("/good.bin"), Some("v1"), data.len());
+    // Same length, one byte wrong: the 416 says "complete", the checksum says otherwise.
+    let mut corrupt = data.clone();
+    corrupt[MIB] ^= 0xff;
+    ws.write_out("bad.bin.part", &corrupt);
+    write_meta(&ws, "bad.bin", &s.url("/bad.bin"), Some("v1"), data.len());
+
+    let run = ws.run(ws.fetch().args(["--json", "m.toml"]));
+    run.code(1);
+    let summary = run.summary();
+    assert_eq!(summary.file("good.bin").status, Status::Completed);
+    assert!(ws.read_out("good.bin") == data);
+    let bad = summary.file("bad.bin");
+    assert_eq!(bad.status, Status::Failed, "{}", run.report());
+    assert_eq!(bad.error.as_ref().unwrap().kind, "checksum");
+    assert!(
+        !ws.out().join("bad.bin").exists(),
+        "a corrupt part never lands under the final name"
+    );
+    assert_eq!(s.body_bytes_to("/good.bin"), 0);
+
+    // The bad part is not kept: the same command again downloads it whole and verifies it.
+    let again = ws.run(ws.fetch().args(["--json", "m.toml"]));
+    again.code(0);
+    assert!(ws.read_out("bad.bin") == data, "{}", again.report());
+}
+
+#[test]
+fn a_416_naming_another_version_restarts_from_zero() {
+    let v1 = body(2 * MIB, 47);
+    let v2 = body(2 * MIB + 10, 48);
+    let len = v1.len();
+    let v2_for_route = v2.clone();
+    let s = FaultServer::start([(
+        "/x.bin",
+        Route::func(move |req, _| {
+            if req.header("range").is_some() {
+                Reply::status(416)
+                    .header("Content-Range", &format!("bytes */{len}"))
+                    .etag("v2")
+            } else {
+                Reply::ok(&v2_for_route).etag("v2")
+            }
+        }),
+    )]);
+    let ws = Workspace::new();
+    ws.write_out("x.bin.part", &v1);
+    write_meta(&ws, "x.bin", &s.url("/x.bin"), Some("v1"), len);
+    let run = ws.run(ws.fetch().arg("--json").arg(s.url("/x.bin")));
+    run.code(0);
+    assert!(ws.read_out("x.bin") == v2, "exactly v2\n{}", run.report());
+    assert_eq!(s.hits("/x.bin"), 2);
+}
+
+#[test]
+fn kill_9_mid_download_then_the_same_command_fetches_only_the_rest() {
+    let total = 4 * MIB;
+    let data = body(total, 49);
+    let s = FaultServer::start([(
+        "/big.bin",
+        Route::script(vec![
+            Reply::ok(&data)
+                .etag("v1")
+                .honour_range()
+                .stall_after(3 * MIB),
+            Reply::ok(&data).etag("v1").honour_range(),
+        ]),
+    )]);
+    let ws = Workspace::new();
+    let part = ws.out().join("big.bin.part");
+    let mut child = dl_std(&ws)
+        .args([
+            "fetch",
+            "--dir",
+            OUT,
+            "--read-timeout",
+            "30s",
+            "--progress",
+            "none",
+        ])
+        .arg(s.url("/big.bin"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn dl");
+    let far_enough = wait_until(Duration::from_secs(20), || {
+        std::fs::metadata(&part).is_ok_and(|m| m.len() >= (5 * MIB / 2) as u64)
+    });
+    child.kill().expect("SIGKILL dl");
+    child.wait().expect("reap dl");
+    assert!(
+        far_enough,
+        "the first run never wrote 2.5 MiB: {}",
+        ws.listing()
+    );
+    let on_disk = std::fs::metadata(&part).expect("the .part survives").len();
+    assert!(
+        ws.out().join("big.bin.part.meta").exists(),
+        "its metadata too: {}",
+        ws.listing()
+    );
+    assert!(!ws.out().join("big.bin").exists());
+
+    let run = ws.run(ws.fetch().arg("--json").arg(s.url("/big.bin")));
+    run.code(0);
+    assert!(
+        ws.read_out("big.bin") == data,
+        "byte-exact\n{}",
+        run.report()
+    );
+    assert_eq!(
+        run.summary().file("big.bin").sha256.as_deref(),
+        Some(&*sha256_hex(&data))
+    );
+    assert_eq!(ws.out_files(), ["big.bin"]);
+    let reqs = s.requests_to("/big.bin");
+    assert_eq!(reqs.len(), 2, "{}", run.report());
+    assert_eq!(
+        range_start(reqs[1].header("range")),
+        Some(on_disk),
+        "the re-run continues from what is on disk"
+    );
+    let refetched = s.body_bytes(&reqs[1]);
+    assert_eq!(refetched, total as u64 - on_disk);
+    assert!(
+        refetched < (total / 2) as u64,
+        "re-fetched {refetched} of {total} bytes"
+    );
+}
+
+/// Runs the same command after `setup` left bad local state for `big.bin`: it must restart
+/// that file cleanly (no Range sent), warn on stderr, and end with the exact file only.
+fn restarts_cleanly(warning: &str, setup: impl FnOnce(&Workspace, &str, &[u8])) {
+    let data = body(2 * MIB, 50);
+    let s = FaultServer::start([(
+        "/big.bin",
+        Route::always(Reply::ok(&data).etag("v1").honour_range()),
+    )]);
+    let ws = Workspace::new();
+    setup(&ws, &s.url("/big.bin"), &data);
+    let run = ws.run(ws.fetch().arg("--json").arg(s.url("/big.bin")));
+    run.code(0);
+    assert!(ws.read_out("big.bin") == data, "exact\n{}", run.report());
+    assert_eq!(ws.out_files(), ["big.bin"], "{}", run.report());
+    assert_eq!(
+        run.summary().file("big.bin").sha256.as_deref(),
+        Some(&*sha256_hex(&data))
+    );
+    let reqs = s.requests_to("/big.bin");
+    assert_eq!(reqs.len(), 1, "{}", run.report());
+    assert_eq!(
+        reqs[0].header("range"),
+        None,
+        "nothing unverified is resumed"
+    );
+    run.stderr_has(warning);
+}
+
+#[test]
+fn a_part_without_metadata_restarts_with_a_warning() {
+    restarts_cleanly("no resume metadata", |ws, _, data| {
+        ws.write_out("big.bin.part", &data[..MIB + MIB / 2]);
+    });
+}
+
+#[test]
+fn metadata_without_a_part_restarts_with_a_warning() {
+    restarts_cleanly("without a .part", |ws, url, data| {
+        write_meta(ws, "big.bin", url, Some("v1"), data.len());
+    });
+}
+
+#[test]
+fn a_part_longer_than_the_resource_restarts_with_a_warning() {
+    restarts_cleanly("longer than the resource", |ws, url, data| {
+        let mut longer = data.to_vec();
+        longer.extend_from_slice(&[7; 1000]);
+        ws.write_out("big.bin.part", longer);
+        write_meta(ws, "big.bin", url, Some("v1"), data.len());
+    });
+}
+
+#[test]
+fn torn_metadata_restarts_with_a_warning() {
+    restarts_cleanly("unreadable resume metadata", |ws, _, data| {
+        ws.write_out("big.bin.part", &data[..MIB + 10]);
+        ws.write_out("big.bin.part.meta", "{\"vers");
+    });
+}
+
+#[test]
+fn metadata_of_another_url_restarts_with_a_warning() {
+    restarts_cleanly("belongs to another download", |ws, _, data| {
+        ws.write_out("big.bin.part", &data[..MIB + 10]);
+        write_meta(
+            ws,
+            "big.bin",
+            "http://127.0.0.1:9/elsewhere/big.bin",
+            Some("v1"),
+            data.len(),
+        );
+    });
+}
+
+// ---- Disk full (issue 4 item 6) ----
+
+/// Three files with --workers 1: a 2 MiB `big.bin` (with an ETag, so it gets resume
+/// metadata) first, then two small ones.
+fn disk_full_server() -> (FaultServer, Vec<u8>) {
+    let data = body(2 * MIB, 51);
+    let s = FaultServer::start([
+        ("/big.bin", Route::always(Reply::ok(&data).etag("v1"))),
+        ("/small1.txt", Route::always(Reply::ok("one"))),
+        ("/small2.txt", Route::always(Reply::ok("two"))),
+    ]);
+    (s, data)
+}
+
+fn disk_full_args(s: &FaultServer) -> Vec<String> {
+    [
+        "fetch",
+        "--dir",
+        OUT,
+        "--retry-delay",
+        "1ms",
+        "--json",
+        "--workers",
+        "1",
+        "--progress",
+        "plain",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain(
+        ["/big.bin", "/small1.txt", "/small2.txt"]
+            .into_iter()
+            .map(|p| s.url(p)),
+    )
+    .collect()
+}
+
+/// What a disk-full run must look like: exit 1, the file that hit it failed as "io" with its
+/// path, the queued ones cancelled without a request, "cannot write to disk" said, no final
+/// file.
+fn assert_disk_full(run: &crate::support::Run, s: &FaultServer) {
+    run.code(1);
+    run.stderr_has("cannot write to disk");
+    let summary = run.summary();
+    let big = summary.file("big.bin");
+    assert_eq!(big.status, Status::Failed, "{}", run.report());
+    let e = big.error.as_ref().unwrap();
+    assert_eq!(e.kind, "io", "{}", run.report());
+    assert!(
+        e.message.contains("big.bin.part"),
+        "the message names the path: {}",
+        e.message
+    );
+    assert_eq!(big.attempts, 1, "a full disk is not retried");
+    for name in ["small1.txt", "small2.txt"] {
+        assert_eq!(
+            summary.file(name).status,
+            Status::Cancelled,
+            "{name}: no new file starts once the disk is full\n{}",
+            run.report()
+        );
+        assert_eq!(s.hits(&format!("/{name}")), 0, "{name}");
+    }
+    assert_eq!(summary.stats.cancelled, 2);
+}
+
+#[test]
+fn a_write_error_fails_the_file_as_io_stops_new_files_and_exits_1() {
+    let (s, data) = disk_full_server();
+    let ws = Workspace::new();
+    std::fs::create_dir(ws.out()).unwrap();
+    // dl opens the .part with File::create, which follows the link: writes fail with ENOSPC.
+    std::os::unix::fs::symlink("/dev/full", ws.out().join("big.bin.part")).unwrap();
+    let started = Instant::now();
+    let run = ws.run(ws.dl().args(disk_full_args(&s)));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "promptly\n{}",
+        run.report()
+    );
+    assert_disk_full(&run, &s);
+    assert!(!ws.out().join("big.bin").exists(), "{}", run.report());
+    assert!(
+        ws.out().join("big.bin.part.meta").exists(),
+        "a resumable file keeps its resume state\n{}",
+        run.report()
+    );
+    assert!(
+        std::fs::symlink_metadata(ws.out().join("big.bin.part")).is_ok(),
+        "and its .part\n{}",
+        run.report()
+    );
+
+    // Space freed (the part is gone): the same command finishes the job.
+    std::fs::remove_file(ws.out().join("big.bin.part")).unwrap();
+    let again = ws.run(ws.dl().args(disk_full_args(&s)));
+    again.code(0);
+    assert!(ws.read_out("big.bin") == data, "{}", again.report());
+    assert_eq!(ws.read_out_string("small1.txt"), "one");
+    assert_eq!(ws.read_out_string("small2.txt"), "two");
+}
+
+#[test]
+fn a_full_tmpfs_fails_the_file_as_io_stops_new_files_and_exits_1() {
+    // A real 256 KiB filesystem, mounted in a private mount namespace (unshare) so nothing
+    // outlives the test; skipped where namespaces or mounts are not allowed.
+    let ws = Workspace::new();
+    std::fs::create_dir(ws.out()).unwrap();
+    let can_mount = std::process::Command::new("unshare")
+        .args([
+            "-rm",
+            "sh",
+            "-c",
+            "mount -t tmpfs -o size=256k tmpfs \"$1\"",
+            "sh",
+        ])
+        .arg(ws.out())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|st| st.success());
+    if !can_mount {
+        crate::support::skip("cannot mount a tmpfs in a user namespace here");
+        return;
+    }
+    let (s, _) = disk_full_server();
+    let listing = ws.root().join("listing.txt");
+    // Mount, run dl, then list the download dir (the mount vanishes with the namespace).
+    let script = r#"mount -t tmpfs -o size=256k tmpfs "$1" || exit 99
+dir=$1; listing=$2; shift 2
+"$@"; rc=$?
+find "$dir" -mindepth 1 -printf '%P %s\n' | sort > "$listing"
+exit $rc"#;
+    let mut cmd = std::process::Command::new("unshare");
+    crate::support::isolate(&mut cmd, &ws.root().join("home"));
+    cmd.current_dir(ws.root())
+        .args(["-rm", "sh", "-c", script, "sh"])
+        .arg(ws.out())
+        .arg(&listing)
+        .arg(env!("CARGO_BIN_EXE_dl"))
+        .args(disk_full_args(&s));
+    let mut cmd = assert_cmd::Command::from_std(cmd);
+    cmd.write_stdin(Vec::new())
+        .timeout(crate::support::RUN_TIMEOUT);
+    let started = Instant::now();
+    let run = ws.run(&mut cmd);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "promptly\n{}",
+        run.report()
+    );
+    assert_disk_full(&run, &s);
+    let files = std::fs::read_to_string(&listing).unwrap_or_default();
+    let names: Vec<&str> = files.lines().filter_map(|l| l.split(' ').next()).collect();
+    assert!(
+        !names.contains(&"big.bin"),
+        "no final file on the full disk: {files}\n{}",
+        run.report()
+    );
+    assert!(
+        names.contains(&"big.bin.part") && names.contains(&"big.bin.part.meta"),
+        "the partial download is kept for a re-run: {files}\n{}",
+        run.report()
+    );
 }

@@ -136,3 +136,100 @@ fn one_sigint_lets_the_running_file_finish_and_starts_nothing_new() {
     );
     assert!(done.stderr.contains("interrupted"), "{}", done.stderr);
 }
+
+const MIB: usize = 1024 * 1024;
+
+/// `/big.bin`: 3 MiB with an ETag (so dl keeps resume metadata) that stalls after 2 MiB the
+/// first time and is served with Range afterwards.
+fn big_stalling_server(data: &[u8]) -> FaultServer {
+    FaultServer::start([(
+        "/big.bin",
+        Route::script(vec![
+            Reply::ok(data)
+                .etag("v1")
+                .honour_range()
+                .stall_after(2 * MIB),
+            Reply::ok(data).etag("v1").honour_range(),
+        ]),
+    )])
+}
+
+/// Starts `dl` on `/big.bin`, waits until a good part of it is on disk, sends `signals`,
+/// checks the exit code, that the `.part` and its metadata are kept, and that the same
+/// command then resumes from them to a byte-exact file.
+fn stop_keeps_part_and_meta(signals: &[&str], want_code: i32) {
+    let data = body(3 * MIB, 32);
+    let s = big_stalling_server(&data);
+    let ws = Workspace::new();
+    let child = dl_std(&ws)
+        .args([
+            "fetch",
+            "--json",
+            "--progress",
+            "plain",
+            "--read-timeout",
+            "30s",
+            "--dir",
+            OUT,
+        ])
+        .arg(s.url("/big.bin"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dl");
+    let part = ws.out().join("big.bin.part");
+    let meta = ws.out().join("big.bin.part.meta");
+    assert!(
+        wait_until(Duration::from_secs(20), || meta.exists()
+            && std::fs::metadata(&part).is_ok_and(|m| m.len() >= MIB as u64)),
+        "dl started writing big.bin"
+    );
+    for (i, signal) in signals.iter().enumerate() {
+        if i > 0 {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        send(&child, signal);
+    }
+    let done = finish(child);
+    assert_eq!(done.code, Some(want_code), "{}", done.stderr);
+    let summary = done.summary();
+    assert_eq!(summary.files[0].status, Status::Cancelled, "{summary:#?}");
+    assert!(!ws.out().join("big.bin").exists());
+    let kept = std::fs::metadata(&part)
+        .unwrap_or_else(|e| panic!("the .part is kept: {e}\n{}", done.stderr))
+        .len();
+    let meta_text = std::fs::read_to_string(&meta)
+        .unwrap_or_else(|e| panic!("the .part.meta is kept: {e}\n{}", done.stderr));
+    let meta_json: serde_json::Value =
+        serde_json::from_str(&meta_text).expect("the metadata is whole JSON");
+    assert_eq!(meta_json["etag"], "\"v1\"", "{meta_text}");
+    assert_eq!(meta_json["total"], 3 * MIB, "{meta_text}");
+
+    // The same command again continues from the kept part.
+    let mut again = ws.fetch();
+    let run = ws.run(again.arg("--json").arg(s.url("/big.bin")));
+    run.code(0);
+    assert!(
+        ws.read_out("big.bin") == data,
+        "byte-exact\n{}",
+        run.report()
+    );
+    let reqs = s.requests_to("/big.bin");
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(
+        reqs[1].header("range"),
+        Some(&*format!("bytes={kept}-")),
+        "the re-run resumes where the stopped run left off"
+    );
+    assert_eq!(s.body_bytes(&reqs[1]), (3 * MIB) as u64 - kept);
+}
+
+#[test]
+fn sigterm_keeps_the_part_and_its_metadata_and_a_rerun_resumes() {
+    stop_keeps_part_and_meta(&["TERM"], 143);
+}
+
+#[test]
+fn two_sigints_keep_the_part_and_its_metadata_and_a_rerun_resumes() {
+    stop_keeps_part_and_meta(&["INT", "INT"], 130);
+}

@@ -69,6 +69,13 @@ pub fn dl_std(ws: &Workspace) -> std::process::Command {
     cmd
 }
 
+/// Says on the test's stderr that a test could not run here and why (it then returns early:
+/// the environment cannot make the case, which is not a failure of `dl`).
+#[allow(clippy::print_stderr)]
+pub fn skip(why: &str) {
+    eprintln!("note: test skipped: {why}");
+}
+
 /// Polls `condition` every 5 ms until it holds or `limit` passes; returns whether it held.
 pub fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let start = std::time::Instant::now();
@@ -637,6 +644,30 @@ pub const SAMPLE_SHA256: &str = "d7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb7
 pub const SAMPLE_SHA512: &str = "07e547d9586f6a73f73fbac0435ed76951218fb7d0c8d788a309d785436bbb642e93a252a954f23912547d1e8a3b5ed6e1bfd7097821233fa0538f3db854fee6";
 pub const SAMPLE_SHA1: &str = "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12";
 pub const SAMPLE_MD5: &str = "9e107d9d372bb6826bd81d3542a419d6";
+
+/// The sha256 of `bytes` in lowercase hex (the sha2 crate, not dl's code path).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// The retry events of the file at `path`, in order: (attempt, max_attempts, delay_ms, reason).
+pub fn retries_of(events: &[Event], path: &str) -> Vec<(u32, u32, u64, String)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Retry {
+                path: p,
+                attempt,
+                max_attempts,
+                delay_ms,
+                reason,
+                ..
+            } if p == path => Some((*attempt, *max_attempts, *delay_ms, reason.clone())),
+            _ => None,
+        })
+        .collect()
+}
 
 /// A deterministic body of `len` bytes that differs with `seed`.
 pub fn body(len: usize, seed: u8) -> Vec<u8> {

@@ -9,11 +9,17 @@
 //!
 //! A route answers the n-th request to its path (0-based) with a `Reply`: `Route::always`,
 //! `Route::script` (one reply per successive request, the last one repeating) or `Route::func`.
+//!
+//! Connections carry one request each (`Connection: close`) unless a reply asks for
+//! keep-alive (`Reply::keep_alive`, `Reply::keep_alive_then_close`); each request records its
+//! connection and its place on it, so a route can treat a reused connection differently
+//! (`Reply::hang_up` on a reused connection is a stale keep-alive connection). The body bytes
+//! actually written are counted per request (`FaultServer::body_bytes_to`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -54,6 +60,12 @@ pub struct Request {
     pub target: String,
     /// Header names lowercased, in the order received.
     pub headers: Vec<(String, String)>,
+    /// When the request head had been read.
+    pub at: Instant,
+    /// The connection it came on, numbered from 0 in accept order.
+    pub conn: usize,
+    /// Its place on that connection: 0 for the first request, 1+ on a reused connection.
+    pub conn_seq: usize,
 }
 
 impl Request {
@@ -94,6 +106,21 @@ pub enum Fault {
         bytes: usize,
         every: Duration,
     },
+    /// Read the request and close the connection without a word (what a client sees when it
+    /// sends on a keep-alive connection the server has just closed).
+    HangUp,
+}
+
+/// What happens to the connection after a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    /// `Connection: close`, then close.
+    Close,
+    /// `Connection: keep-alive`; the next request on the connection is answered too.
+    KeepAlive,
+    /// `Connection: keep-alive`, but the server closes the connection right after the body
+    /// (an idle timeout that fires at once): the client's pooled connection is stale.
+    KeepAliveThenClose,
 }
 
 /// One answer.
@@ -104,13 +131,16 @@ pub struct Reply {
     pub body: Vec<u8>,
     pub length: Length,
     pub fault: Fault,
-    /// Answer `Range: bytes=N-` with 206 (guarded by `If-Range` against the ETag unless
-    /// `ignore_if_range`).
+    /// Answer `Range: bytes=N-` with 206 (guarded by `If-Range` against the ETag, or the
+    /// Last-Modified date when there is no ETag, unless `ignore_if_range`); a start at or past
+    /// the end gets 416 with `Content-Range: bytes */LEN`.
     pub ranges: bool,
     /// A server that honours `Range` but not `If-Range` (RFC 9110 allows ignoring it).
     pub ignore_if_range: bool,
     /// Wait this long before answering.
     pub delay: Duration,
+    /// Keep-alive or not (only with `Fault::None`; other faults always end the connection).
+    pub connection: Connection,
 }
 
 impl Reply {
@@ -124,6 +154,7 @@ impl Reply {
             ranges: false,
             ignore_if_range: false,
             delay: Duration::ZERO,
+            connection: Connection::Close,
         }
     }
 
@@ -141,6 +172,10 @@ impl Reply {
 
     pub fn etag(self, tag: &str) -> Reply {
         self.header("ETag", &format!("\"{tag}\""))
+    }
+
+    pub fn last_modified(self, date: &str) -> Reply {
+        self.header("Last-Modified", date)
     }
 
     pub fn truncate_after(mut self, sent: usize) -> Reply {
@@ -197,6 +232,26 @@ impl Reply {
         self.delay = delay;
         self
     }
+
+    /// Answers with `Connection: keep-alive` and serves the next request on the connection.
+    pub fn keep_alive(mut self) -> Reply {
+        self.connection = Connection::KeepAlive;
+        self
+    }
+
+    /// Answers with `Connection: keep-alive`, then closes the connection right away.
+    pub fn keep_alive_then_close(mut self) -> Reply {
+        self.connection = Connection::KeepAliveThenClose;
+        self
+    }
+
+    /// Reads the request and closes the connection without answering.
+    pub fn hang_up() -> Reply {
+        Reply {
+            fault: Fault::HangUp,
+            ..Reply::ok("")
+        }
+    }
 }
 
 type Responder = Box<dyn Fn(&Request, usize) -> Reply + Send + Sync>;
@@ -229,6 +284,19 @@ struct State {
     log: Mutex<Vec<Request>>,
     /// Requests being answered right now, and the most there ever were at once.
     active: Mutex<(usize, usize)>,
+    /// Body bytes written for each request, by `seq`.
+    sent: Mutex<HashMap<usize, u64>>,
+}
+
+impl State {
+    fn count_sent(&self, seq: usize, bytes: usize) {
+        *self
+            .sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(seq)
+            .or_default() += bytes as u64;
+    }
 }
 
 /// Counts a request as being answered while it lives.
@@ -271,6 +339,7 @@ impl FaultServer {
                 .collect(),
             log: Mutex::new(Vec::new()),
             active: Mutex::new((0, 0)),
+            sent: Mutex::new(HashMap::new()),
         });
         let listener = runtime
             .block_on(TcpListener::bind("127.0.0.1:0"))
@@ -278,13 +347,13 @@ impl FaultServer {
         let addr = listener.local_addr().expect("local addr");
         let accept_state = state.clone();
         runtime.spawn(async move {
-            loop {
+            for conn in 0.. {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
                 let state = accept_state.clone();
                 tokio::spawn(async move {
-                    let _ = serve(stream, &state).await;
+                    let _ = serve(stream, &state, conn).await;
                 });
             }
         });
@@ -344,6 +413,25 @@ impl FaultServer {
     pub fn order(&self) -> Vec<String> {
         self.requests().into_iter().map(|r| r.path).collect()
     }
+
+    /// Body bytes written in answer to `request` (0 when it got no body or no answer).
+    pub fn body_bytes(&self, request: &Request) -> u64 {
+        self.state
+            .sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&request.seq)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Body bytes written in answer to every request to `path`.
+    pub fn body_bytes_to(&self, path: &str) -> u64 {
+        self.requests_to(path)
+            .iter()
+            .map(|r| self.body_bytes(r))
+            .sum()
+    }
 }
 
 impl Drop for FaultServer {
@@ -354,44 +442,54 @@ impl Drop for FaultServer {
     }
 }
 
-async fn serve(mut stream: TcpStream, state: &State) -> std::io::Result<()> {
-    let Some(head) = read_head(&mut stream).await? else {
-        return Ok(());
-    };
-    let request = {
-        let mut log = state.log.lock().unwrap_or_else(|p| p.into_inner());
-        let request = parse_head(&head, log.len());
-        log.push(request.clone());
-        request
-    };
-    let active = ActiveGuard::new(state);
-    let Some(route) = state.routes.get(&request.path) else {
-        let reply = Reply::status(404);
-        let after = write_reply(&mut stream, &request, &reply).await?;
+async fn serve(mut stream: TcpStream, state: &State, conn: usize) -> std::io::Result<()> {
+    let mut carry = Vec::new();
+    for conn_seq in 0.. {
+        let Some(head) = read_head(&mut stream, &mut carry).await? else {
+            return Ok(());
+        };
+        let request = {
+            let mut log = state.log.lock().unwrap_or_else(|p| p.into_inner());
+            let request = parse_head(&head, log.len(), conn, conn_seq);
+            log.push(request.clone());
+            request
+        };
+        let active = ActiveGuard::new(state);
+        let reply = match state.routes.get(&request.path) {
+            None => Reply::status(404),
+            Some(route) => {
+                let previous = state
+                    .log
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .iter()
+                    .filter(|r| r.path == request.path && r.seq < request.seq)
+                    .count();
+                (route.0)(&request, previous)
+            }
+        };
+        if !reply.delay.is_zero() {
+            tokio::time::sleep(reply.delay).await;
+        }
+        match reply.fault {
+            Fault::NoResponse => return wait_for_client_to_leave(&mut stream).await,
+            Fault::HangUp => return Ok(()), // dropping the stream closes it
+            _ => {}
+        }
+        let after = write_reply(&mut stream, state, &request, &reply).await?;
         drop(active);
-        return finish(&mut stream, after).await;
-    };
-    let previous = state
-        .log
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .filter(|r| r.path == request.path && r.seq < request.seq)
-        .count();
-    let reply = (route.0)(&request, previous);
-    if !reply.delay.is_zero() {
-        tokio::time::sleep(reply.delay).await;
+        match after {
+            After::KeepOpen => continue,
+            after => return finish(&mut stream, after).await,
+        }
     }
-    if reply.fault == Fault::NoResponse {
-        return wait_for_client_to_leave(&mut stream).await;
-    }
-    let after = write_reply(&mut stream, &request, &reply).await?;
-    drop(active);
-    finish(&mut stream, after).await
+    Ok(())
 }
 
 /// What is left to do with a connection once the reply is written.
 enum After {
+    /// Keep-alive: read the next request.
+    KeepOpen,
     /// Read until the client closes, so the close is clean (no RST for unread bytes).
     Drain,
     /// Drop it now (a reset), or it was already waited out (a stall).
@@ -414,26 +512,27 @@ async fn finish(stream: &mut TcpStream, after: After) -> std::io::Result<()> {
 }
 
 /// Reads up to the blank line ending the request head (`None` if the client left first).
-async fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<String>> {
-    let mut buf = Vec::with_capacity(1024);
+/// Bytes after the head (the next request on a keep-alive connection) stay in `carry`.
+async fn read_head(stream: &mut TcpStream, carry: &mut Vec<u8>) -> std::io::Result<Option<String>> {
     let mut chunk = [0u8; 1024];
     loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            buf.truncate(end);
-            return Ok(Some(String::from_utf8_lossy(&buf).into_owned()));
+        if let Some(end) = carry.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&carry[..end]).into_owned();
+            carry.drain(..end + 4);
+            return Ok(Some(head));
         }
-        if buf.len() > 64 * 1024 {
+        if carry.len() > 64 * 1024 {
             return Ok(None);
         }
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
             return Ok(None);
         }
-        buf.extend_from_slice(&chunk[..n]);
+        carry.extend_from_slice(&chunk[..n]);
     }
 }
 
-fn parse_head(head: &str, seq: usize) -> Request {
+fn parse_head(head: &str, seq: usize, conn: usize, conn_seq: usize) -> Request {
     let mut lines = head.split("\r\n");
     let mut first = lines.next().unwrap_or("").split(' ');
     let method = first.next().unwrap_or("").to_string();
@@ -449,6 +548,9 @@ fn parse_head(head: &str, seq: usize) -> Request {
         path,
         target,
         headers,
+        at: Instant::now(),
+        conn,
+        conn_seq,
     }
 }
 
@@ -483,8 +585,23 @@ fn range_start(value: &str) -> Option<u64> {
         .ok()
 }
 
+/// Writes body bytes in pieces, counting what was written for `seq`.
+async fn write_body(
+    stream: &mut TcpStream,
+    state: &State,
+    seq: usize,
+    body: &[u8],
+) -> std::io::Result<()> {
+    for piece in body.chunks(64 * 1024) {
+        stream.write_all(piece).await?;
+        state.count_sent(seq, piece.len());
+    }
+    Ok(())
+}
+
 async fn write_reply(
     stream: &mut TcpStream,
+    state: &State,
     request: &Request,
     reply: &Reply,
 ) -> std::io::Result<After> {
@@ -492,15 +609,19 @@ async fn write_reply(
     let mut body: &[u8] = &reply.body;
     let mut extra = Vec::new();
     if reply.ranges && status == 200 {
-        let etag = reply
-            .headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case("etag"))
-            .map(|(_, v)| v.as_str());
+        let header = |name: &str| {
+            reply
+                .headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        // If-Range holds an entity tag or a date: compared with the ETag, else Last-Modified.
+        let validator = header("etag").or_else(|| header("last-modified"));
         let if_range_ok = match request.header("if-range") {
             _ if reply.ignore_if_range => true,
             None => true,
-            Some(v) => Some(v) == etag,
+            Some(v) => Some(v) == validator,
         };
         if let Some(start) = request.header("range").and_then(range_start)
             && if_range_ok
@@ -523,7 +644,14 @@ async fn write_reply(
         Length::Announce(n) => head.push_str(&format!("Content-Length: {n}\r\n")),
         Length::CloseDelimited => {}
     }
-    head.push_str("Connection: close\r\n");
+    let connection = match (reply.fault, reply.connection) {
+        (Fault::None, c) => c,
+        _ => Connection::Close,
+    };
+    head.push_str(match connection {
+        Connection::Close => "Connection: close\r\n",
+        Connection::KeepAlive | Connection::KeepAliveThenClose => "Connection: keep-alive\r\n",
+    });
     for line in extra {
         head.push_str(&line);
         head.push_str("\r\n");
@@ -533,19 +661,23 @@ async fn write_reply(
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await?;
+    let seq = request.seq;
     match reply.fault {
-        Fault::None | Fault::NoResponse => {
-            stream.write_all(body).await?;
+        Fault::None | Fault::NoResponse | Fault::HangUp => {
+            write_body(stream, state, seq, body).await?;
             stream.flush().await?;
+            if connection == Connection::KeepAlive {
+                return Ok(After::KeepOpen);
+            }
             stream.shutdown().await?;
         }
         Fault::Truncate(n) => {
-            stream.write_all(&body[..n.min(body.len())]).await?;
+            write_body(stream, state, seq, &body[..n.min(body.len())]).await?;
             stream.flush().await?;
             stream.shutdown().await?;
         }
         Fault::Reset(n) => {
-            stream.write_all(&body[..n.min(body.len())]).await?;
+            write_body(stream, state, seq, &body[..n.min(body.len())]).await?;
             stream.flush().await?;
             // Let the client read what was sent, so the reset comes mid-body.
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -553,14 +685,14 @@ async fn write_reply(
             return Ok(After::Done); // dropping the stream now sends RST
         }
         Fault::Stall(n) => {
-            stream.write_all(&body[..n.min(body.len())]).await?;
+            write_body(stream, state, seq, &body[..n.min(body.len())]).await?;
             stream.flush().await?;
             wait_for_client_to_leave(stream).await?;
             return Ok(After::Done);
         }
         Fault::Trickle { bytes, every } => {
             for piece in body.chunks(bytes.max(1)) {
-                stream.write_all(piece).await?;
+                write_body(stream, state, seq, piece).await?;
                 stream.flush().await?;
                 tokio::time::sleep(every).await;
             }
@@ -582,4 +714,58 @@ async fn wait_for_client_to_leave(stream: &mut TcpStream) -> std::io::Result<()>
     })
     .await;
     Ok(())
+}
+
+/// A port on 127.0.0.1 where nothing listens (bound, then released): connections are refused.
+pub fn refused_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local addr").port()
+}
+
+/// A port on 127.0.0.1 where connecting hangs: a listener with a backlog of 0 that never
+/// accepts, its queue already full, so the kernel drops further SYNs (a connect timeout on
+/// loopback). Lives as long as the value.
+pub struct BlackHole {
+    port: u16,
+    _clients: Vec<std::net::TcpStream>,
+    _listener: tokio::net::TcpListener,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl BlackHole {
+    /// `None` when this kernel completes connections anyway (the test cannot be made here).
+    pub fn start() -> Option<BlackHole> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .expect("a tokio runtime for the black hole");
+        let listener = runtime
+            .block_on(async {
+                let socket = tokio::net::TcpSocket::new_v4()?;
+                socket.bind("127.0.0.1:0".parse().expect("an address"))?;
+                socket.listen(0)
+            })
+            .expect("listen on 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        let mut clients = Vec::new();
+        for _ in 0..16 {
+            match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+                Ok(stream) => clients.push(stream),
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                    return Some(BlackHole {
+                        port: addr.port(),
+                        _clients: clients,
+                        _listener: listener,
+                        _runtime: runtime,
+                    });
+                }
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
 }
