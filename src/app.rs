@@ -9,7 +9,7 @@ use crate::input;
 use crate::plan::{Plan, PlanBuilder};
 use crate::report::{self, Reporter};
 use crate::settings::Settings;
-use crate::summary::RunSummary;
+use crate::tracker::Tracker;
 use anyhow::Context;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -54,14 +54,18 @@ fn fetch(args: &FetchArgs) -> anyhow::Result<ExitStatus> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let (summary, signal) = runtime.block_on(download(plan, &settings))?;
+    let plan = Arc::new(plan);
+    let (tracker, signal) = runtime.block_on(download(plan.clone(), &settings))?;
+    // Reports are built one file at a time while they are written: a million-file run never
+    // holds a million of them.
+    let summary = tracker.view(&plan);
     let printed = if settings.json {
         report::print_json(&summary)
     } else {
         report::print_table(&summary)
     };
     ignore_broken_pipe(printed)?;
-    Ok(ExitStatus::from_summary(&summary, signal))
+    Ok(ExitStatus::from_stats(&summary.stats, signal))
 }
 
 /// Reads every source and validates every entry; all problems at once.
@@ -79,21 +83,17 @@ fn build_plan(settings: &Settings) -> Result<Plan, Vec<crate::error::Diagnostic>
 }
 
 async fn download(
-    plan: Plan,
+    plan: Arc<Plan>,
     settings: &Settings,
-) -> anyhow::Result<(RunSummary, crate::exit::SignalState)> {
+) -> anyhow::Result<(Tracker, crate::exit::SignalState)> {
     let engine = Engine::new(settings.engine.clone())?;
-    let plan = Arc::new(plan);
     let (events, received) = tokio::sync::mpsc::unbounded_channel();
     let cancel = Cancel::default();
     let signals = crate::signal::listen(cancel.clone(), events.downgrade())
         .context("cannot listen for signals")?;
     let reporter = Reporter::new(plan.clone(), settings.progress, settings.engine.workers);
-    let ((), summary) = tokio::join!(
-        engine.run(plan.clone(), events, cancel),
-        reporter.run(received)
-    );
-    Ok((summary, signals.state()))
+    let ((), tracker) = tokio::join!(engine.run(plan, events, cancel), reporter.run(received));
+    Ok((tracker, signals.state()))
 }
 
 /// A reader that closed stdout (`dl ... | head`) is not an error: the exit code stays the

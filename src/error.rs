@@ -119,18 +119,19 @@ impl FailureKind {
     }
 }
 
-/// One file's failure: a typed kind plus a human message that names what went wrong.
+/// One file's failure: a typed kind plus a human message that names what went wrong. The
+/// message is shared: many files failing for one reason (a host that is down) hold one copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileError {
     pub kind: FailureKind,
-    pub message: String,
+    pub message: std::sync::Arc<str>,
 }
 
 impl FileError {
     pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
         FileError {
             kind,
-            message: message.into(),
+            message: message.into().into(),
         }
     }
 }

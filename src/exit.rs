@@ -1,6 +1,6 @@
 //! Exit codes (SPEC §5), chosen by one pure function of the summary and the signal state.
 
-use crate::summary::RunSummary;
+use crate::summary::Stats;
 
 /// Which signal stopped the run, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -38,13 +38,11 @@ impl ExitStatus {
     }
 
     /// The exit status a finished run earned. A signal wins: the caller asked to stop.
-    pub fn from_summary(summary: &RunSummary, signal: SignalState) -> ExitStatus {
+    pub fn from_stats(stats: &Stats, signal: SignalState) -> ExitStatus {
         match signal {
             SignalState::Terminated => ExitStatus::Terminated,
             SignalState::Interrupted => ExitStatus::Interrupted,
-            SignalState::None if summary.stats.failed > 0 || summary.stats.cancelled > 0 => {
-                ExitStatus::SomeFailed
-            }
+            SignalState::None if stats.failed > 0 || stats.cancelled > 0 => ExitStatus::SomeFailed,
             SignalState::None => ExitStatus::Success,
         }
     }
@@ -53,37 +51,32 @@ impl ExitStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::{SCHEMA, Stats};
+    use crate::summary::Stats;
 
-    fn summary(failed: u64, cancelled: u64) -> RunSummary {
-        RunSummary {
-            schema: SCHEMA,
-            ok: failed + cancelled == 0,
-            stats: Stats {
-                total: 3,
-                completed: 1,
-                skipped: 1,
-                failed,
-                cancelled,
-                bytes: 0,
-                elapsed_secs: 0.0,
-            },
-            files: Vec::new(),
+    fn stats(failed: u64, cancelled: u64) -> Stats {
+        Stats {
+            total: 3,
+            completed: 1,
+            skipped: 1,
+            failed,
+            cancelled,
+            bytes: 0,
+            elapsed_secs: 0.0,
         }
     }
 
     #[test]
     fn codes() {
         use SignalState as S;
-        assert_eq!(ExitStatus::from_summary(&summary(0, 0), S::None).code(), 0);
-        assert_eq!(ExitStatus::from_summary(&summary(1, 0), S::None).code(), 1);
-        assert_eq!(ExitStatus::from_summary(&summary(0, 1), S::None).code(), 1);
+        assert_eq!(ExitStatus::from_stats(&stats(0, 0), S::None).code(), 0);
+        assert_eq!(ExitStatus::from_stats(&stats(1, 0), S::None).code(), 1);
+        assert_eq!(ExitStatus::from_stats(&stats(0, 1), S::None).code(), 1);
         assert_eq!(
-            ExitStatus::from_summary(&summary(0, 0), S::Interrupted).code(),
+            ExitStatus::from_stats(&stats(0, 0), S::Interrupted).code(),
             130
         );
         assert_eq!(
-            ExitStatus::from_summary(&summary(1, 1), S::Terminated).code(),
+            ExitStatus::from_stats(&stats(1, 1), S::Terminated).code(),
             143
         );
         assert_eq!(ExitStatus::Usage.code(), 2);

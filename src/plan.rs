@@ -22,21 +22,82 @@ pub const DEFAULT_PRIORITY: i64 = 100;
 /// Index of a file in its `Plan`.
 pub type FileId = u32;
 
-/// One file to download, fully validated.
+/// One file to download, fully validated. Compact (48 bytes plus its two strings), since a
+/// run may hold a million: the URL is kept as its validated text, and what a plain URL-list
+/// entry never has lives in one optional box.
 #[derive(Debug, Clone)]
 pub struct FileConfig {
-    pub url: url::Url,
-    /// Failover URLs, tried in order after `url`.
-    pub mirrors: Vec<url::Url>,
+    /// The URL, as the `url` crate normalised it when validating.
+    pub url: Box<str>,
     /// Destination relative to the download directory, `/`-separated.
     pub path: Box<str>,
     pub priority: i64,
+    /// Manifest extras: mirrors, checksum, headers, group, retry settings.
+    pub extra: Option<Box<FileExtra>>,
+}
+
+/// The parts of a file's configuration that only manifests set.
+#[derive(Debug, Clone, Default)]
+pub struct FileExtra {
+    /// Failover URLs (validated, normalised), tried in order after `url`.
+    pub mirrors: Vec<Box<str>>,
     pub checksum: Option<Checksum>,
-    /// Per-file request headers (from a manifest); values are secrets.
+    /// Per-file request headers; values are secrets.
     pub headers: Vec<(HeaderName, Secret<HeaderValue>)>,
     pub group: Option<Box<str>>,
-    /// Overrides of the run's retry policy for this file (from a manifest).
-    pub retry: Option<Box<RetryOverride>>,
+    /// Overrides of the run's retry policy for this file.
+    pub retry: Option<RetryOverride>,
+}
+
+impl FileExtra {
+    fn is_empty(&self) -> bool {
+        self.mirrors.is_empty()
+            && self.checksum.is_none()
+            && self.headers.is_empty()
+            && self.group.is_none()
+            && self.retry.is_none()
+    }
+}
+
+/// A URL the plan validated: parsing its normalised text again cannot fail.
+fn reparse(text: &str) -> url::Url {
+    url::Url::parse(text).expect("the plan only keeps URLs that parsed")
+}
+
+impl FileConfig {
+    /// The URL, parsed.
+    pub fn parsed_url(&self) -> url::Url {
+        reparse(&self.url)
+    }
+
+    /// The URL as it may be shown (a password becomes `***`).
+    pub fn shown_url(&self) -> String {
+        crate::secret::redact_str(&self.url)
+    }
+
+    /// The URL, then the mirrors, parsed.
+    pub fn urls(&self) -> Vec<url::Url> {
+        std::iter::once(&self.url)
+            .chain(self.extra.iter().flat_map(|e| e.mirrors.iter()))
+            .map(|u| reparse(u))
+            .collect()
+    }
+
+    pub fn checksum(&self) -> Option<&Checksum> {
+        self.extra.as_ref().and_then(|e| e.checksum.as_ref())
+    }
+
+    pub fn headers(&self) -> &[(HeaderName, Secret<HeaderValue>)] {
+        self.extra.as_ref().map_or(&[], |e| &e.headers)
+    }
+
+    pub fn group(&self) -> Option<&str> {
+        self.extra.as_ref().and_then(|e| e.group.as_deref())
+    }
+
+    pub fn retry(&self) -> Option<&RetryOverride> {
+        self.extra.as_ref().and_then(|e| e.retry.as_ref())
+    }
 }
 
 /// Per-file retry settings; `None` fields use the run's.
@@ -259,13 +320,13 @@ impl PlanBuilder {
         };
         let delay = duration(&spec.retry_delay, "retry_delay");
         let max_delay = duration(&spec.max_retry_delay, "max_retry_delay");
-        let retry = (spec.retries.is_some() || delay.is_some() || max_delay.is_some()).then(|| {
-            Box::new(RetryOverride {
+        let retry = (spec.retries.is_some() || delay.is_some() || max_delay.is_some()).then_some(
+            RetryOverride {
                 retries: spec.retries,
                 delay,
                 max_delay,
-            })
-        });
+            },
+        );
         if !problems.is_empty() {
             self.diags
                 .extend(problems.into_iter().map(|p| entry.diagnostic(p)));
@@ -284,15 +345,21 @@ impl PlanBuilder {
             return;
         }
         let spec = entry.value;
-        self.files.push(FileConfig {
-            url,
-            mirrors,
-            path,
-            priority: spec.priority.unwrap_or(DEFAULT_PRIORITY),
+        let extra = FileExtra {
+            mirrors: mirrors
+                .into_iter()
+                .map(|m| String::from(m).into())
+                .collect(),
             checksum,
             headers,
             group: spec.group.map(Into::into),
             retry,
+        };
+        self.files.push(FileConfig {
+            url: String::from(url).into(),
+            path,
+            priority: spec.priority.unwrap_or(DEFAULT_PRIORITY),
+            extra: (!extra.is_empty()).then(|| Box::new(extra)),
         });
     }
 

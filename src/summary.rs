@@ -102,7 +102,7 @@ impl From<&FileError> for ErrorReport {
         ErrorReport {
             kind: e.kind.kind().to_string(),
             retryable: e.kind.retryable(),
-            message: e.message.clone(),
+            message: e.message.to_string(),
         }
     }
 }

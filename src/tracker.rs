@@ -126,9 +126,17 @@ impl Tracker {
         }
     }
 
-    /// The summary of everything seen. A file with no final event (which the engine never
-    /// allows) is reported as failed rather than silently dropped.
-    pub fn summary(&self, plan: &Plan) -> RunSummary {
+    /// A file's final status. A file with no final event (which the engine never allows) is
+    /// reported as failed rather than silently dropped.
+    fn status(state: &FileState) -> FileStatus {
+        match state.state {
+            State::Done(status) => status,
+            State::Waiting | State::Active => FileStatus::Failed,
+        }
+    }
+
+    /// The totals, with the time elapsed until now.
+    pub fn stats(&self) -> Stats {
         let mut stats = Stats {
             total: self.files.len() as u64,
             completed: 0,
@@ -138,57 +146,107 @@ impl Tracker {
             bytes: self.bytes_done,
             elapsed_secs: self.started.elapsed().as_secs_f64(),
         };
-        let files = self
-            .files
-            .iter()
-            .zip(&plan.files)
-            .map(|(state, config)| {
-                let status = match state.state {
-                    State::Done(status) => status,
-                    State::Waiting | State::Active => FileStatus::Failed,
-                };
-                match status {
-                    FileStatus::Completed => stats.completed += 1,
-                    FileStatus::Skipped => stats.skipped += 1,
-                    FileStatus::Failed => stats.failed += 1,
-                    FileStatus::Cancelled => stats.cancelled += 1,
-                }
-                let error = match (status, &state.error) {
-                    (_, Some(error)) => Some(ErrorReport::from(&**error)),
-                    (FileStatus::Cancelled, None) => Some(ErrorReport {
-                        kind: "cancelled".into(),
-                        retryable: true,
-                        message: "the run was stopped before this file finished".into(),
-                    }),
-                    (FileStatus::Failed, None) => Some(ErrorReport {
-                        kind: "internal".into(),
-                        retryable: true,
-                        message: "no outcome was recorded for this file (a bug in dl)".into(),
-                    }),
-                    _ => None,
-                };
-                FileReport {
-                    url: crate::secret::redact_url(&config.url),
-                    path: state
-                        .renamed_to
-                        .as_deref()
-                        .unwrap_or(&config.path)
-                        .to_string(),
-                    status,
-                    bytes: state.bytes,
-                    attempts: state.attempts,
-                    http_status: state.http_status,
-                    sha256: state.sha256.as_deref().map(str::to_string),
-                    error,
-                }
-            })
-            .collect();
-        RunSummary {
-            schema: SCHEMA,
+        for state in &self.files {
+            match Self::status(state) {
+                FileStatus::Completed => stats.completed += 1,
+                FileStatus::Skipped => stats.skipped += 1,
+                FileStatus::Failed => stats.failed += 1,
+                FileStatus::Cancelled => stats.cancelled += 1,
+            }
+        }
+        stats
+    }
+
+    /// The report of file `id` (built on demand: a run of a million files never holds a
+    /// million reports at once).
+    pub fn file_report(&self, plan: &Plan, id: usize) -> FileReport {
+        let (state, config) = (&self.files[id], &plan.files[id]);
+        let status = Self::status(state);
+        let error = match (status, &state.error) {
+            (_, Some(error)) => Some(ErrorReport::from(&**error)),
+            (FileStatus::Cancelled, None) => Some(ErrorReport {
+                kind: "cancelled".into(),
+                retryable: true,
+                message: "the run was stopped before this file finished".into(),
+            }),
+            (FileStatus::Failed, None) => Some(ErrorReport {
+                kind: "internal".into(),
+                retryable: true,
+                message: "no outcome was recorded for this file (a bug in dl)".into(),
+            }),
+            _ => None,
+        };
+        FileReport {
+            url: config.shown_url(),
+            path: state
+                .renamed_to
+                .as_deref()
+                .unwrap_or(&config.path)
+                .to_string(),
+            status,
+            bytes: state.bytes,
+            attempts: state.attempts,
+            http_status: state.http_status,
+            sha256: state.sha256.as_deref().map(str::to_string),
+            error,
+        }
+    }
+
+    /// The summary as a borrowed view that serialises exactly like [`RunSummary`], building
+    /// each file's report only while it is written.
+    pub fn view<'a>(&'a self, plan: &'a Plan) -> SummaryView<'a> {
+        let stats = self.stats();
+        SummaryView {
             ok: stats.failed == 0 && stats.cancelled == 0,
             stats,
-            files,
+            tracker: self,
+            plan,
         }
+    }
+
+    /// The whole summary, owned.
+    pub fn summary(&self, plan: &Plan) -> RunSummary {
+        let view = self.view(plan);
+        RunSummary {
+            schema: SCHEMA,
+            ok: view.ok,
+            files: view.files().collect(),
+            stats: view.stats,
+        }
+    }
+}
+
+/// A run's summary without owning its files' reports: what the CLI prints from.
+pub struct SummaryView<'a> {
+    pub ok: bool,
+    pub stats: Stats,
+    tracker: &'a Tracker,
+    plan: &'a Plan,
+}
+
+impl SummaryView<'_> {
+    /// Every file's report, in input order, built one at a time.
+    pub fn files(&self) -> impl Iterator<Item = FileReport> + '_ {
+        (0..self.plan.files.len()).map(|id| self.tracker.file_report(self.plan, id))
+    }
+}
+
+impl serde::Serialize for SummaryView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Files<'v, 'a>(&'v SummaryView<'a>);
+        impl serde::Serialize for Files<'_, '_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.files())
+            }
+        }
+        // Field for field what `RunSummary` derives.
+        let mut s = serializer.serialize_struct("RunSummary", 4)?;
+        s.serialize_field("schema", &SCHEMA)?;
+        s.serialize_field("ok", &self.ok)?;
+        s.serialize_field("stats", &self.stats)?;
+        s.serialize_field("files", &Files(self))?;
+        s.end()
     }
 }
 
@@ -265,6 +323,34 @@ mod tests {
             ("http_status", true, 6)
         );
         assert_eq!(s.files[3].error.as_ref().unwrap().kind, "cancelled");
+    }
+
+    #[test]
+    fn the_streaming_view_serialises_exactly_like_the_summary() {
+        let plan = Plan::from_urls("d", ["http://h/a", "http://u:pw@h/b"]).unwrap();
+        let mut t = Tracker::new(2);
+        t.apply(&Event::Started { id: 0 });
+        t.apply(&Event::Completed {
+            id: 0,
+            bytes: 3,
+            attempts: 1,
+            http_status: 200,
+            sha256: Some("ff".into()),
+            renamed_to: None,
+        });
+        let error = FileError::new(FailureKind::Network, "reset");
+        t.apply(&Event::Failed {
+            id: 1,
+            error,
+            attempts: 2,
+            http_status: None,
+        });
+        let mut owned = serde_json::to_value(t.summary(&plan)).unwrap();
+        let mut viewed = serde_json::to_value(t.view(&plan)).unwrap();
+        for v in [&mut owned, &mut viewed] {
+            v["stats"]["elapsed_secs"] = 0.into();
+        }
+        assert_eq!(owned, viewed);
     }
 
     #[test]

@@ -35,6 +35,8 @@ struct HostState {
     connect_failures: u32,
     breaker: Breaker,
     last_error: String,
+    /// Set when the host is given up: one shared error for all its remaining files.
+    down: Option<FileError>,
     changed: Arc<Notify>,
 }
 
@@ -46,6 +48,7 @@ impl HostState {
             connect_failures: 0,
             breaker: Breaker::Closed,
             last_error: String::new(),
+            down: None,
             changed: Arc::new(Notify::new()),
         }
     }
@@ -261,14 +264,18 @@ impl Hosts {
     }
 }
 
-fn host_down(host: &str, st: &HostState) -> FileError {
-    FileError::new(
-        FailureKind::HostUnavailable,
-        format!(
-            "host {host} is unreachable ({} connection failures in a row, last: {}); its remaining files were not tried",
-            st.connect_failures, st.last_error
-        ),
-    )
+fn host_down(host: &str, st: &mut HostState) -> FileError {
+    st.down
+        .get_or_insert_with(|| {
+            FileError::new(
+                FailureKind::HostUnavailable,
+                format!(
+                    "host {host} is unreachable ({} connection failures in a row, last: {}); its remaining files were not tried",
+                    st.connect_failures, st.last_error
+                ),
+            )
+        })
+        .clone()
 }
 
 /// A connection slot to one host; released on drop.

@@ -201,6 +201,10 @@ impl Engine {
         let queue = Arc::new(PriorityQueue::from_plan(&plan));
         for id in 0..plan.files.len() {
             let _ = events.send(Event::Queued { id: id as FileId });
+            if id % 1024 == 1023 {
+                // Let the observers keep up: a million queued events must not pile up.
+                tokio::task::yield_now().await;
+            }
         }
         let ctx = Arc::new(Ctx {
             plan: plan.clone(),

@@ -365,7 +365,7 @@ impl Shared<'_> {
         .await;
         permit.finish(match &result {
             Err(AttemptError::Failed(f)) if f.connect => {
-                HostOutcome::ConnectFailed(f.error.message.clone())
+                HostOutcome::ConnectFailed(f.error.message.to_string())
             }
             _ => HostOutcome::Connected,
         });

@@ -131,7 +131,7 @@ pub(super) async fn attempt(
         let result = fetch(ctx, id, file, url, part, look).await;
         permit.finish(match &result {
             Err(AttemptError::Failed(f)) if f.connect => {
-                HostOutcome::ConnectFailed(f.error.message.clone())
+                HostOutcome::ConnectFailed(f.error.message.to_string())
             }
             _ => HostOutcome::Connected,
         });
@@ -456,11 +456,11 @@ async fn send_request(
     for (name, value) in config
         .headers
         .iter()
-        .filter(|(n, _)| !file.headers.iter().any(|(f, _)| f == n))
+        .filter(|(n, _)| !file.headers().iter().any(|(f, _)| f == n))
     {
         request = request.header(name, value.expose());
     }
-    for (name, value) in &file.headers {
+    for (name, value) in file.headers() {
         request = request.header(name, value.expose());
     }
     if let Some((range, validator)) = range {
@@ -571,7 +571,7 @@ fn status_text(status: StatusCode) -> String {
 
 /// The hashers this file needs.
 fn hashers(ctx: &Ctx, file: &FileConfig) -> Hashers {
-    Hashers::new(file.checksum.as_ref(), ctx.config.sha256)
+    Hashers::new(file.checksum(), ctx.config.sha256)
 }
 
 /// Hashes the first `len` bytes of the part (a large read: done on the blocking pool).

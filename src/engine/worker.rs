@@ -31,7 +31,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
         return failed(id, error, 0, None);
     }
     if ctx.dirs.may_exist(&dest) {
-        let checksum = file.checksum.as_ref();
+        let checksum = file.checksum();
         match verify::check_existing(&dest, mode, checksum, ctx.config.sha256).await {
             Existing::Download => {}
             Existing::Skip { bytes, sha256 } => return Event::Skipped { id, bytes, sha256 },
@@ -43,7 +43,11 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
     let (fetched, attempts) = match attempts(ctx, id, &part).await {
         Ok(done) => done,
         Err(event) => {
-            if let Event::Failed { error, .. } = &event {
+            if let Event::Failed {
+                error, attempts, ..
+            } = &event
+                && (*attempts > 0 || ctx.dirs.may_exist(&part))
+            {
                 // A later run resumes a `.part` only with its metadata, and only when the
                 // failure was not about the content itself (gone, wrong, too large).
                 let resumable = error.kind.retryable() || error.kind == FailureKind::Io;
@@ -54,7 +58,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
             return event;
         }
     };
-    if let Err(mismatch) = fetched.digests.verify(file.checksum.as_ref()) {
+    if let Err(mismatch) = fetched.digests.verify(file.checksum()) {
         remove_part(&part);
         return failed(
             id,
@@ -98,12 +102,12 @@ fn remove_part(part: &std::path::Path) {
 /// is stopped. Mirrors are tried in turn, each attempt moving to the next URL.
 async fn attempts(ctx: &Ctx, id: FileId, part: &std::path::Path) -> Result<(Fetched, u32), Event> {
     let file = &ctx.plan.files[id as usize];
-    let policy = crate::plan::RetryOverride::apply(file.retry.as_deref(), ctx.config.retry);
+    let policy = crate::plan::RetryOverride::apply(file.retry(), ctx.config.retry);
     let max_attempts = policy.retries.saturating_add(1);
-    let urls: Vec<&url::Url> = std::iter::once(&file.url).chain(&file.mirrors).collect();
+    let urls = file.urls();
     let mut attempt: u32 = 1;
     loop {
-        let url = urls[(attempt as usize - 1) % urls.len()];
+        let url = &urls[(attempt as usize - 1) % urls.len()];
         // What the directory listing says holds for the first attempt only: later ones look
         // at what earlier attempts left.
         let look = attempt > 1
@@ -144,7 +148,7 @@ async fn attempts(ctx: &Ctx, id: FileId, part: &std::path::Path) -> Result<(Fetc
                 attempt,
                 max_attempts,
                 delay: Duration::ZERO,
-                reason: error.message,
+                reason: error.message.to_string(),
             });
             continue;
         }
@@ -153,22 +157,28 @@ async fn attempts(ctx: &Ctx, id: FileId, part: &std::path::Path) -> Result<(Fetc
             || too_long.is_some()
             || ctx.cancel.phase() == Phase::Abort
         {
-            let message = match too_long {
-                Some(wait) => format!(
-                    "{}: the server asks to wait {} before retrying (Retry-After), more than --max-retry-after {}",
-                    error.message,
-                    humantime::format_duration(wait),
-                    humantime::format_duration(ctx.config.max_retry_after)
-                ),
-                None if attempt > 1 => format!("{} after {attempt} attempts", error.message),
-                None => error.message,
+            let requests = if error.kind == FailureKind::HostUnavailable {
+                attempt - 1 // the host was given up before this attempt's request
+            } else {
+                attempt
             };
-            return Err(failed(
-                id,
-                FileError::new(error.kind, message),
-                attempt,
-                http_status,
-            ));
+            let error = match too_long {
+                Some(wait) => FileError::new(
+                    error.kind,
+                    format!(
+                        "{}: the server asks to wait {} before retrying (Retry-After), more than --max-retry-after {}",
+                        error.message,
+                        humantime::format_duration(wait),
+                        humantime::format_duration(ctx.config.max_retry_after)
+                    ),
+                ),
+                None if requests > 1 => FileError::new(
+                    error.kind,
+                    format!("{} after {requests} attempts", error.message),
+                ),
+                None => error,
+            };
+            return Err(failed(id, error, requests, http_status));
         }
         let delay = policy.delay(attempt, retry_after);
         if matches!(http_status, Some(429 | 503)) {
@@ -181,7 +191,7 @@ async fn attempts(ctx: &Ctx, id: FileId, part: &std::path::Path) -> Result<(Fetc
             attempt,
             max_attempts,
             delay,
-            reason: error.message,
+            reason: error.message.to_string(),
         });
         tokio::select! {
             () = tokio::time::sleep(delay) => {}

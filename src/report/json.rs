@@ -1,12 +1,11 @@
 //! The `--json` summary on stdout: exactly one JSON document (and the `--dry-run --json` plan).
 
 use crate::plan::{FileId, Plan};
-use crate::summary::RunSummary;
 use serde::Serialize;
 use std::io::Write;
 
 /// Writes the summary as one JSON document and a newline.
-pub fn print_json(summary: &RunSummary) -> std::io::Result<()> {
+pub fn print_json(summary: &impl Serialize) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, summary)?;
     out.write_all(b"\n")?;
@@ -44,10 +43,10 @@ pub(super) fn write_plan(
             .map(|&id| {
                 let f = &plan.files[id as usize];
                 PlannedFile {
-                    url: crate::secret::redact_url(&f.url),
+                    url: f.shown_url(),
                     path: &f.path,
                     priority: f.priority,
-                    checksum: f.checksum.as_ref().map(ToString::to_string),
+                    checksum: f.checksum().map(ToString::to_string),
                 }
             })
             .collect(),

@@ -16,7 +16,6 @@ pub use table::print_table;
 use crate::error::Diagnostic;
 use crate::event::Event;
 use crate::plan::Plan;
-use crate::summary::RunSummary;
 use crate::tracker::Tracker;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -84,7 +83,8 @@ impl Reporter {
         }
     }
 
-    pub async fn run(mut self, mut events: UnboundedReceiver<Event>) -> RunSummary {
+    /// Consumes the event stream; returns the tracker holding every file's outcome.
+    pub async fn run(mut self, mut events: UnboundedReceiver<Event>) -> Tracker {
         let mut batch = Vec::with_capacity(512);
         while events.recv_many(&mut batch, 512).await > 0 {
             for event in batch.drain(..) {
@@ -105,7 +105,7 @@ impl Reporter {
         if let Renderer::Bars(r) = &mut self.renderer {
             r.finish();
         }
-        self.tracker.summary(&self.plan)
+        self.tracker
     }
 }
 
@@ -151,17 +151,13 @@ pub fn print_plan(plan: &Plan, as_json: bool) -> std::io::Result<()> {
     } else {
         for id in &order {
             let f = &plan.files[*id as usize];
-            let checksum = f
-                .checksum
-                .as_ref()
-                .map(|c| format!("  {c}"))
-                .unwrap_or_default();
+            let checksum = f.checksum().map(|c| format!("  {c}")).unwrap_or_default();
             writeln!(
                 out,
                 "{:>5}  {}  <-  {}{checksum}",
                 f.priority,
                 sanitize(&f.path),
-                crate::secret::redact_url(&f.url)
+                f.shown_url()
             )?;
         }
         writeln!(

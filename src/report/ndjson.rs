@@ -35,7 +35,7 @@ impl Ndjson {
             event,
             path: file.map(|f| &*f.path),
             url: match event {
-                Event::Queued { .. } => file.map(|f| crate::secret::redact_url(&f.url)),
+                Event::Queued { .. } => file.map(|f| f.shown_url()),
                 _ => None,
             },
         };

@@ -2,7 +2,8 @@
 //! runs), then the totals.
 
 use super::sanitize;
-use crate::summary::{FileStatus, RunSummary};
+use crate::summary::{FileReport, FileStatus, Stats};
+use crate::tracker::SummaryView;
 use indicatif::HumanBytes;
 use std::io::Write;
 
@@ -10,19 +11,33 @@ use std::io::Write;
 /// failed or were cancelled (the JSON summary always has all of them).
 pub const LIST_ALL_UP_TO: usize = 20;
 
-pub fn print_table(summary: &RunSummary) -> std::io::Result<()> {
+/// Problem rows shown at most; the JSON summary lists every file.
+pub const MAX_PROBLEM_ROWS: usize = 100;
+
+pub fn print_table(summary: &SummaryView<'_>) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    write_table(&mut out, summary)?;
+    write_table(&mut out, summary.files(), &summary.stats)?;
     out.flush()
 }
 
-fn write_table(out: &mut impl Write, summary: &RunSummary) -> std::io::Result<()> {
-    let list_all = summary.files.len() <= LIST_ALL_UP_TO;
-    let rows: Vec<_> = summary
-        .files
-        .iter()
-        .filter(|f| list_all || matches!(f.status, FileStatus::Failed | FileStatus::Cancelled))
-        .collect();
+fn write_table(
+    out: &mut impl Write,
+    files: impl Iterator<Item = FileReport>,
+    stats: &Stats,
+) -> std::io::Result<()> {
+    let total = stats.total as usize;
+    let list_all = total <= LIST_ALL_UP_TO;
+    let needs_attention =
+        |f: &FileReport| matches!(f.status, FileStatus::Failed | FileStatus::Cancelled);
+    let mut problems_left_out = 0;
+    let mut rows = Vec::new();
+    for f in files.filter(|f| list_all || needs_attention(f)) {
+        if rows.len() < MAX_PROBLEM_ROWS {
+            rows.push(f);
+        } else {
+            problems_left_out += 1;
+        }
+    }
     if !rows.is_empty() {
         let path_width = rows
             .iter()
@@ -52,14 +67,20 @@ fn write_table(out: &mut impl Write, summary: &RunSummary) -> std::io::Result<()
             )?;
         }
     }
-    let hidden = summary.files.len() - rows.len();
-    if hidden > 0 {
+    if problems_left_out > 0 {
         writeln!(
             out,
-            "({hidden} completed or skipped files not listed; --json lists every file)"
+            "({problems_left_out} more failed or cancelled files not listed; --json lists every file)"
         )?;
     }
-    let s = &summary.stats;
+    let fine = (stats.completed + stats.skipped) as usize;
+    if !list_all && fine > 0 {
+        writeln!(
+            out,
+            "({fine} completed or skipped files not listed; --json lists every file)"
+        )?;
+    }
+    let s = stats;
     let rate = if s.elapsed_secs > 0.0 {
         (s.bytes as f64 / s.elapsed_secs) as u64
     } else {
@@ -83,7 +104,7 @@ fn write_table(out: &mut impl Write, summary: &RunSummary) -> std::io::Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::{ErrorReport, FileReport, SCHEMA, Stats};
+    use crate::summary::ErrorReport;
 
     fn file(path: &str, status: FileStatus) -> FileReport {
         FileReport {
@@ -104,22 +125,17 @@ mod tests {
 
     fn render(files: Vec<FileReport>) -> String {
         let n = files.len() as u64;
-        let summary = RunSummary {
-            schema: SCHEMA,
-            ok: false,
-            stats: Stats {
-                total: n,
-                completed: n - 1,
-                skipped: 0,
-                failed: 1,
-                cancelled: 0,
-                bytes: 4096,
-                elapsed_secs: 2.0,
-            },
-            files,
+        let stats = Stats {
+            total: n,
+            completed: n - 1,
+            skipped: 0,
+            failed: 1,
+            cancelled: 0,
+            bytes: 4096,
+            elapsed_secs: 2.0,
         };
         let mut out = Vec::new();
-        write_table(&mut out, &summary).unwrap();
+        write_table(&mut out, files.into_iter(), &stats).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -132,6 +148,20 @@ mod tests {
         assert!(text.contains("completed    2.00 KiB  a.bin"), "{text}");
         assert!(text.contains("http_status: 404 Not Found"), "{text}");
         assert!(text.ends_with("2 files: 1 completed, 0 skipped, 1 failed, 0 cancelled; 4.00 KiB in 2.00s (2.00 KiB/s)\n"), "{text}");
+    }
+
+    #[test]
+    fn problem_rows_are_capped() {
+        let mut files: Vec<_> = (0..150)
+            .map(|i| file(&format!("bad{i}"), FileStatus::Failed))
+            .collect();
+        files.push(file("ok", FileStatus::Completed));
+        let text = render(files);
+        assert!(
+            text.contains("(50 more failed or cancelled files not listed"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 1 + MAX_PROBLEM_ROWS + 3, "{text}");
     }
 
     #[test]
