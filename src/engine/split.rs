@@ -6,10 +6,9 @@
 //! ranges are done, so a split download resumes after a crash like a single one.
 
 use super::Ctx;
-use super::hosts::{HostOutcome, host_key};
 use super::resume::{self, Meta};
 use super::transfer::{
-    AttemptError, Failure, Fetched, cause, failed, io_error, same_version, send_range,
+    AttemptError, Fetched, cause, failed, io_error, same_version, send_range, with_host_slot,
 };
 use crate::error::FailureKind;
 use crate::event::Event;
@@ -336,40 +335,13 @@ impl Shared<'_> {
 
     async fn fetch_piece(&self, slot: usize, piece: Piece) -> Result<(), AttemptError> {
         let ctx = self.ctx;
-        let permit = ctx
-            .hosts
-            .acquire(&host_key(self.url))
-            .await
-            .map_err(|error| {
-                AttemptError::Failed(Failure {
-                    error,
-                    http_status: None,
-                    retry_after: None,
-                    connect: false,
-                    stops_run: false,
-                })
-            })?;
-        let result = async {
-            let response = send_range(
-                ctx,
-                self.file,
-                self.url,
-                piece.next,
-                Some(piece.end - 1),
-                &self.meta,
-            )
-            .await?;
+        with_host_slot(ctx, self.url, async {
+            let (from, to) = (piece.next, Some(piece.end - 1));
+            let response = send_range(ctx, self.file, self.url, from, to, &self.meta).await?;
             self.check_piece(&response, piece.next)?;
             self.stream(slot, response).await
-        }
-        .await;
-        permit.finish(match &result {
-            Err(AttemptError::Failed(f)) if f.connect => {
-                HostOutcome::ConnectFailed(f.error.message.to_string())
-            }
-            _ => HostOutcome::Connected,
-        });
-        result
+        })
+        .await
     }
 
     /// Only a 206 for exactly this range of exactly this version may be written.

@@ -47,14 +47,39 @@ pub(super) struct Failure {
     pub stops_run: bool,
 }
 
+impl From<FileError> for AttemptError {
+    fn from(error: FileError) -> Self {
+        AttemptError::Failed(Failure {
+            error,
+            http_status: None,
+            retry_after: None,
+            connect: false,
+            stops_run: false,
+        })
+    }
+}
+
 pub(super) fn failed(kind: FailureKind, message: impl Into<String>) -> AttemptError {
-    AttemptError::Failed(Failure {
-        error: FileError::new(kind, message),
-        http_status: None,
-        retry_after: None,
-        connect: false,
-        stops_run: false,
-    })
+    FileError::new(kind, message).into()
+}
+
+/// Runs `work` holding a connection slot to `url`'s host (waiting for one as the cap, a
+/// shared backoff or the circuit breaker require), then tells the host whether a connection
+/// could be made.
+pub(super) async fn with_host_slot<T>(
+    ctx: &Ctx,
+    url: &url::Url,
+    work: impl std::future::Future<Output = Result<T, AttemptError>>,
+) -> Result<T, AttemptError> {
+    let permit = ctx.hosts.acquire(&host_key(url)).await?;
+    let result = work.await;
+    permit.finish(match &result {
+        Err(AttemptError::Failed(f)) if f.connect => {
+            HostOutcome::ConnectFailed(f.error.message.to_string())
+        }
+        _ => HostOutcome::Connected,
+    });
+    result
 }
 
 /// The innermost cause of a reqwest error, which says what actually happened
@@ -117,26 +142,7 @@ pub(super) async fn attempt(
     part: &Path,
     look: bool,
 ) -> Result<Fetched, AttemptError> {
-    let host = host_key(url);
-    let run = async {
-        let permit = ctx.hosts.acquire(&host).await.map_err(|error| {
-            AttemptError::Failed(Failure {
-                error,
-                http_status: None,
-                retry_after: None,
-                connect: false,
-                stops_run: false,
-            })
-        })?;
-        let result = fetch(ctx, id, file, url, part, look).await;
-        permit.finish(match &result {
-            Err(AttemptError::Failed(f)) if f.connect => {
-                HostOutcome::ConnectFailed(f.error.message.to_string())
-            }
-            _ => HostOutcome::Connected,
-        });
-        result
-    };
+    let run = with_host_slot(ctx, url, fetch(ctx, id, file, url, part, look));
     tokio::select! {
         result = run => result,
         () = ctx.cancel.aborted() => Err(AttemptError::Cancelled),
