@@ -41,6 +41,7 @@ fn fetch(args: &FetchArgs) -> anyhow::Result<ExitStatus> {
         ignore_broken_pipe(report::print_plan(&plan, settings.json))?;
         return Ok(ExitStatus::Success);
     }
+    raise_open_file_limit();
     std::fs::create_dir_all(&plan.dir).with_context(|| {
         format!(
             "cannot create the download directory {}",
@@ -66,6 +67,27 @@ fn fetch(args: &FetchArgs) -> anyhow::Result<ExitStatus> {
     };
     ignore_broken_pipe(printed)?;
     Ok(ExitStatus::from_stats(&summary.stats, signal))
+}
+
+/// Many files at once need many descriptors: use all the hard limit allows (as most servers
+/// and downloaders do). The engine fits its workers to whatever limit remains.
+fn raise_open_file_limit() {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        // An unlimited hard limit still has the kernel's ceiling (nr_open): ask for plenty.
+        let target = limit.maximum.unwrap_or(1 << 20);
+        if limit.current.is_some_and(|current| current < target) {
+            let raised = rustix::process::Rlimit {
+                current: Some(target),
+                maximum: limit.maximum,
+            };
+            if let Err(e) = setrlimit(Resource::Nofile, raised) {
+                tracing::debug!("cannot raise the open-file limit: {e}");
+            }
+        }
+    }
 }
 
 /// Reads every source and validates every entry; all problems at once.

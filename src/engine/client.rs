@@ -37,8 +37,9 @@ pub(super) fn build(config: &EngineConfig) -> Result<reqwest::Client, Error> {
     reqwest::Client::builder()
         .user_agent(config.user_agent.clone())
         .connect_timeout(config.connect_timeout)
-        // Idle connections beyond one per worker would never be reused, only hold descriptors.
-        .pool_max_idle_per_host(config.workers.max(1))
+        // Idle connections beyond what one host may use at once would never be reused, only
+        // hold descriptors.
+        .pool_max_idle_per_host(config.workers.min(config.max_per_host).max(1))
         .pool_idle_timeout(Duration::from_secs(30))
         .redirect(redirect_policy())
         .tcp_nodelay(true)

@@ -96,6 +96,37 @@ impl Default for EngineConfig {
     }
 }
 
+/// Descriptors kept aside for the runtime, stdio, DNS look-ups and idle pooled connections.
+const RESERVED_DESCRIPTORS: u64 = 64;
+
+/// The soft limit on open files, where the platform has one.
+fn open_file_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        rustix::process::getrlimit(rustix::process::Resource::Nofile).current
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// Lowers the number of workers when the open-file limit cannot serve them all (each worker
+/// holds a file and up to `split` connections): files then wait for a worker instead of
+/// failing with "too many open files".
+fn fit_descriptors(config: &mut EngineConfig, limit: Option<u64>) {
+    let Some(limit) = limit else { return };
+    let per_worker = 1 + u64::from(config.split.max(1));
+    let fits = (limit.saturating_sub(RESERVED_DESCRIPTORS) / per_worker).max(1) as usize;
+    if config.workers > fits {
+        tracing::warn!(
+            "the open-file limit is {limit} (ulimit -n): using {fits} workers instead of {}",
+            config.workers
+        );
+        config.workers = fits;
+    }
+}
+
 /// Cancellation phases (SPEC §7), ordered: each only ever moves forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
@@ -187,7 +218,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(config: EngineConfig) -> Result<Engine, Error> {
+    pub fn new(mut config: EngineConfig) -> Result<Engine, Error> {
+        fit_descriptors(&mut config, open_file_limit());
         let client = client::build(&config)?;
         Ok(Engine {
             config: Arc::new(config),
@@ -264,5 +296,35 @@ impl Engine {
         };
         tokio::join!(run, fold);
         tracker.summary(&plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workers_fit_the_open_file_limit() {
+        let mut config = EngineConfig {
+            workers: 64,
+            ..EngineConfig::default()
+        };
+        fit_descriptors(&mut config, Some(256));
+        assert_eq!(config.workers, 64, "64 files and 64 connections fit in 256");
+        let mut config = EngineConfig {
+            workers: 64,
+            split: 8,
+            ..EngineConfig::default()
+        };
+        fit_descriptors(&mut config, Some(256));
+        assert_eq!(config.workers, 21);
+        let mut config = EngineConfig {
+            workers: 8,
+            ..EngineConfig::default()
+        };
+        fit_descriptors(&mut config, Some(20));
+        assert_eq!(config.workers, 1);
+        fit_descriptors(&mut config, None);
+        assert_eq!(config.workers, 1);
     }
 }

@@ -563,3 +563,48 @@ fn a_redirect_to_another_scheme_is_refused() {
     );
     assert!(ws.out_files().is_empty(), "{}", run.report());
 }
+
+/// 64 workers under `ulimit -n 256` (soft and hard): every file completes; none fails with
+/// "too many open files".
+#[test]
+fn sixty_four_workers_fit_in_256_file_descriptors() {
+    let paths: Vec<String> = (0..300).map(|i| format!("/n{i:03}.dat")).collect();
+    let server = FaultServer::start(paths.iter().map(|p| {
+        (
+            p.as_str(),
+            Route::always(Reply::ok(body(2000, 5)).delay(std::time::Duration::from_millis(20))),
+        )
+    }));
+    let ws = Workspace::new();
+    let list: String = paths.iter().map(|p| server.url(p) + "\n").collect();
+    ws.write("urls.txt", list);
+    let mut std_cmd = std::process::Command::new("sh");
+    crate::support::isolate(&mut std_cmd, &ws.root().join("home"));
+    std_cmd.current_dir(ws.root()).args([
+        "-c",
+        "ulimit -n 256 || exit 99; exec \"$0\" \"$@\"",
+        env!("CARGO_BIN_EXE_dl"),
+        "fetch",
+        "--dir",
+        "dl-out",
+        "--json",
+        "--workers",
+        "64",
+        "--max-per-host",
+        "64",
+        "urls.txt",
+    ]);
+    let mut cmd = assert_cmd::Command::from_std(std_cmd);
+    cmd.write_stdin(Vec::new())
+        .timeout(std::time::Duration::from_secs(60));
+    let run = ws.run(&mut cmd);
+    if run.code == Some(99) {
+        return crate::support::skip("cannot set ulimit -n 256 here");
+    }
+    run.code(0);
+    assert_eq!(run.summary().stats.completed, 300, "{}", run.report());
+    run.check(
+        server.max_concurrent() > 8,
+        "many connections were really open at once",
+    );
+}
