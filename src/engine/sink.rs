@@ -10,7 +10,7 @@ use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::path::Path;
 
 /// Bodies up to this size are written inline.
-pub(super) const INLINE_MAX: u64 = 1 << 20;
+pub(super) const INLINE_MAX: u64 = 256 << 10;
 
 /// Bytes gathered before they are handed to a writer thread: one wake-up per batch, not per
 /// network chunk (a GiB arrives in tens of thousands of chunks).

@@ -179,15 +179,21 @@ pub(super) async fn download(
 ) -> Result<Fetched, AttemptError> {
     let total = meta.total.unwrap_or(0);
     let done_before = meta.done.take().unwrap_or_default();
+    if done_before.is_empty() {
+        // Start from a new file rather than truncating an old one: on ext4, truncating to
+        // zero marks the file for writeback when it is closed (auto_da_alloc), which would
+        // push the whole download to disk from inside this process.
+        match std::fs::remove_file(part) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_error(part, "remove", e)),
+            _ => {}
+        }
+    }
     let out = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(false)
         .open(part)
         .map_err(|e| io_error(part, "open", e))?;
-    if done_before.is_empty() {
-        out.set_len(0).map_err(|e| io_error(part, "truncate", e))?;
-    }
     out.set_len(total).map_err(|e| io_error(part, "size", e))?;
     let connections = (ctx.config.split as usize)
         .min(ctx.config.max_per_host)
