@@ -4,6 +4,7 @@
 
 mod client;
 mod dirs;
+mod files;
 mod hosts;
 mod rate;
 mod resume;
@@ -187,6 +188,8 @@ struct Ctx {
     no_split_said: std::sync::atomic::AtomicBool,
     /// Destination directories: created once, listed once.
     dirs: dirs::Dirs,
+    /// Stores small bodies beside the network work.
+    files: files::FileThread,
 }
 
 impl Ctx {
@@ -251,6 +254,7 @@ impl Engine {
             rate: self.config.limit_rate.map(rate::RateLimit::new),
             no_split_said: Default::default(),
             dirs: Default::default(),
+            files: Default::default(),
         });
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..self.config.workers.clamp(1, plan.files.len().max(1)) {

@@ -1,7 +1,7 @@
-//! Where a body's bytes go: the `.part` file and the hashers. Small bodies are written inline
-//! (a few microseconds into the page cache: cheaper than any hand-off); large or unknown-size
-//! bodies go to one dedicated thread per file, which hashes and writes while the async thread
-//! keeps receiving. Chunks travel as reference-counted `Bytes` and are written with vectored
+//! Where a body's bytes go: the `.part` file and the hashers. A small new body (known length up
+//! to `INLINE_MAX`) is kept in memory and stored whole by the file thread (`engine::files`);
+//! large or unknown-size bodies go to one writer thread per file, which hashes and writes while
+//! the async thread keeps receiving. Chunks travel as reference-counted `Bytes` and are written with vectored
 //! writes: no copy between the socket buffer and the kernel's page cache.
 
 use crate::checksum::Hashers;
@@ -9,7 +9,7 @@ use bytes::Bytes;
 use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::path::Path;
 
-/// Bodies up to this size are written inline.
+/// New bodies up to this size are kept in memory until whole (at most this much per worker).
 pub(super) const INLINE_MAX: u64 = 256 << 10;
 
 /// Bytes gathered before they are handed to a writer thread: one wake-up per batch, not per
@@ -21,8 +21,9 @@ const BATCH_BYTES: usize = 256 * 1024;
 const QUEUE: usize = 8;
 
 pub(super) enum Sink {
-    Inline {
-        file: std::fs::File,
+    /// A small new body, kept in memory until it is whole (then stored by the file thread).
+    Memory {
+        chunks: Vec<Bytes>,
         hashers: Box<Hashers>,
     },
     Thread {
@@ -53,13 +54,13 @@ impl Sink {
         expected: Option<u64>,
         hashers: Hashers,
     ) -> io::Result<Sink> {
-        let file = open_at(part, start)?;
-        if expected.is_some_and(|len| len <= INLINE_MAX) {
-            return Ok(Sink::Inline {
-                file,
+        if start == 0 && expected.is_some_and(|len| len <= INLINE_MAX) {
+            return Ok(Sink::Memory {
+                chunks: Vec::new(),
                 hashers: Box::new(hashers),
             });
         }
+        let file = open_at(part, start)?;
         let (tx, rx) = tokio::sync::mpsc::channel(QUEUE);
         let writer = tokio::task::spawn_blocking(move || write_loop(file, hashers, rx));
         Ok(Sink::Thread {
@@ -72,9 +73,10 @@ impl Sink {
 
     pub(super) async fn write(&mut self, chunk: Bytes) -> io::Result<()> {
         match self {
-            Sink::Inline { file, hashers } => {
+            Sink::Memory { chunks, hashers } => {
                 hashers.update(&chunk);
-                file.write_all(&chunk)
+                chunks.push(chunk);
+                Ok(())
             }
             Sink::Thread {
                 batch,
@@ -93,10 +95,11 @@ impl Sink {
         }
     }
 
-    /// Waits until every byte is written and returns the hashers fed with all of them.
-    pub(super) async fn finish(self) -> io::Result<Hashers> {
+    /// Waits until every byte is written and returns the hashers fed with all of them, and
+    /// for a body kept in memory, the body (not written yet).
+    pub(super) async fn finish(self) -> io::Result<(Hashers, Option<Vec<Bytes>>)> {
         match self {
-            Sink::Inline { hashers, .. } => Ok(*hashers),
+            Sink::Memory { chunks, hashers } => Ok((*hashers, Some(chunks))),
             Sink::Thread {
                 batch,
                 tx,
@@ -107,7 +110,7 @@ impl Sink {
                     send(&tx, &mut writer, batch).await?;
                 }
                 drop(tx);
-                writer.await.map_err(io::Error::other)?
+                Ok((writer.await.map_err(io::Error::other)??, None))
             }
         }
     }
@@ -170,7 +173,12 @@ mod tests {
             for piece in [&b"hello "[..], b"wor", b"ld"] {
                 sink.write(Bytes::copy_from_slice(piece)).await.unwrap();
             }
-            let digests = sink.finish().await.unwrap().finish();
+            let (hashers, body) = sink.finish().await.unwrap();
+            let digests = hashers.finish();
+            if let Some(body) = body {
+                assert_eq!(expected, Some(10), "only small bodies stay in memory");
+                std::fs::write(&part, body.concat()).unwrap();
+            }
             assert_eq!(std::fs::read(&part).unwrap(), b"hello world");
             assert_eq!(
                 digests.sha256_hex().unwrap(),

@@ -184,7 +184,9 @@ pub(super) async fn download(
         // zero marks the file for writeback when it is closed (auto_da_alloc), which would
         // push the whole download to disk from inside this process.
         match std::fs::remove_file(part) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_error(part, "remove", e)),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io_error(part, "remove", e));
+            }
             _ => {}
         }
     }
@@ -276,6 +278,7 @@ pub(super) async fn download(
         digests: hashers.finish(),
         http_status: StatusCode::PARTIAL_CONTENT.as_u16(),
         has_meta: true,
+        body: None,
     })
 }
 

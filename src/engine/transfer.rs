@@ -28,6 +28,8 @@ pub(super) struct Fetched {
     pub http_status: u16,
     /// Resume metadata sits beside the part (to be removed once the file is in place).
     pub has_meta: bool,
+    /// A small body still in memory: not written yet (the file thread stores it).
+    pub body: Option<Vec<bytes::Bytes>>,
 }
 
 /// Why an attempt did not produce a whole file.
@@ -200,6 +202,7 @@ async fn fetch(
                 digests: hashers.finish(),
                 http_status,
                 has_meta: true,
+                body: None,
             })
         }
         Body::Stream {
@@ -231,11 +234,12 @@ async fn fetch(
             }
             stream_body(ctx, id, file, response, part, start, total)
                 .await
-                .map(|(bytes, digests)| Fetched {
+                .map(|(bytes, digests, body)| Fetched {
                     bytes,
                     digests,
                     http_status,
                     has_meta,
+                    body,
                 })
                 .map_err(|e| with_status(e, http_status))
         }
@@ -607,7 +611,7 @@ async fn stream_body(
     part: &Path,
     start: u64,
     total: Option<u64>,
-) -> Result<(u64, Digests), AttemptError> {
+) -> Result<(u64, Digests, Option<Vec<bytes::Bytes>>), AttemptError> {
     let config = &ctx.config;
     if let (Some(len), Some(max)) = (total, config.max_size)
         && len > max
@@ -701,7 +705,7 @@ async fn stream_body(
     // Whatever arrived intact is kept on disk, so the next attempt can continue from it.
     let finished = out.finish().await.map_err(|e| io_error(part, "write", e));
     streamed?;
-    let hashers = finished?;
+    let (hashers, body) = finished?;
     if let Some(len) = total
         && written < len
     {
@@ -715,7 +719,7 @@ async fn stream_body(
         bytes: written,
         total,
     });
-    Ok((written, hashers.finish()))
+    Ok((written, hashers.finish(), body))
 }
 
 /// `--min-speed`: an attempt whose average over each window of `--min-speed-time` is under

@@ -40,7 +40,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
     }
     let part = paths::part_path(&dest);
     ctx.emit(Event::Started { id });
-    let (fetched, attempts) = match attempts(ctx, id, &part).await {
+    let (mut fetched, attempts) = match attempts(ctx, id, &part).await {
         Ok(done) => done,
         Err(event) => {
             if let Event::Failed {
@@ -71,7 +71,23 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
         // The bytes are final: resume metadata has no more use.
         let _ = std::fs::remove_file(super::resume::meta_path(&part));
     }
-    match verify::place(&part, &dest, mode) {
+    let placed = match fetched.body.take() {
+        Some(body) => ctx
+            .files
+            .store(part.clone(), dest.clone(), mode, body)
+            .await
+            .map_err(|e| {
+                if e.stops_run && ctx.cancel.advance(Phase::Draining) {
+                    ctx.emit(Event::Stopping {
+                        now: false,
+                        cause: StopCause::WriteError,
+                    });
+                }
+                e.error
+            }),
+        None => verify::place(&part, &dest, mode),
+    };
+    match placed {
         Ok(landed) => Event::Completed {
             id,
             bytes: fetched.bytes,

@@ -41,12 +41,13 @@ fn finish(child: Child) -> Finished {
     }
 }
 
-/// A server whose `/stall.bin` sends headers and some bytes, then nothing.
+/// A server whose `/stall.bin` sends headers and some bytes, then nothing. The file is larger
+/// than what dl keeps in memory until whole, so its `.part` is on disk while it stalls.
 fn stalling_server() -> FaultServer {
     FaultServer::start([
         (
             "/stall.bin",
-            Route::always(Reply::ok(body(100_000, 31)).stall_after(10_000)),
+            Route::always(Reply::ok(body(600_000, 31)).stall_after(100_000)),
         ),
         ("/next.bin", Route::always(Reply::ok("next"))),
     ])
