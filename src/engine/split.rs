@@ -6,10 +6,10 @@
 //! ranges are done, so a split download resumes after a crash like a single one.
 
 use super::Ctx;
+use super::open::same_version;
+use super::request::{cause, send_range};
 use super::resume::{self, Meta};
-use super::transfer::{
-    AttemptError, Fetched, cause, failed, io_error, same_version, send_range, with_host_slot,
-};
+use super::transfer::{AttemptError, Fetched, failed, io_error, with_host_slot};
 use crate::error::FailureKind;
 use crate::event::Event;
 use crate::plan::{FileConfig, FileId};

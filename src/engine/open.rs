@@ -1,0 +1,200 @@
+//! The start of an attempt: which request to send (the whole file, the rest of a `.part`, the
+//! first missing range of a split download) and what the answer means for the bytes on disk.
+//! Anything that does not prove the server continues the very same version at the very
+//! offset starts the file over: nothing is ever spliced from two versions.
+
+use super::Ctx;
+use super::request::{checked, send, send_range, status_failure};
+use super::resume::{self, Meta};
+use super::transfer::AttemptError;
+use crate::plan::FileConfig;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_RANGE, ETAG, LAST_MODIFIED};
+use std::path::Path;
+
+/// Where the body of this attempt goes.
+#[allow(clippy::large_enum_variant)] // one short-lived value per attempt
+pub(super) enum Body {
+    /// Stream `response` into the part from byte `start`; `meta` describes the resource.
+    Stream {
+        response: reqwest::Response,
+        start: u64,
+        total: Option<u64>,
+        fresh_meta: Option<Meta>,
+    },
+    /// The part already holds the whole resource (a 416 that confirmed it).
+    Complete { len: u64, http_status: u16 },
+}
+
+/// A request for the whole resource.
+pub(super) async fn fresh(
+    ctx: &Ctx,
+    file: &FileConfig,
+    url: &url::Url,
+) -> Result<Body, AttemptError> {
+    let response = checked(send(ctx, file, url, None).await?)?;
+    Ok(stream_from_start(response, url))
+}
+
+fn stream_from_start(response: reqwest::Response, url: &url::Url) -> Body {
+    let total = response.content_length();
+    // Small files are cheaper to restart than to track.
+    let fresh_meta = match total {
+        Some(len) if len <= resume::RESUME_MIN_BYTES => None,
+        _ => Meta::from_response(url, response.headers(), total),
+    };
+    Body::Stream {
+        response,
+        start: 0,
+        total,
+        fresh_meta,
+    }
+}
+
+/// A request for the rest of a `.part`, guarded by `If-Range`. Anything that does not prove
+/// the server continues the very same resource at the very offset restarts from zero.
+pub(super) async fn resumed(
+    ctx: &Ctx,
+    file: &FileConfig,
+    url: &url::Url,
+    part: &Path,
+    offset: u64,
+    meta: Meta,
+) -> Result<Body, AttemptError> {
+    let response = send(ctx, file, url, Some((offset, &meta))).await?;
+    let status = response.status();
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    if status == StatusCode::PARTIAL_CONTENT {
+        let range = header(CONTENT_RANGE)
+            .as_deref()
+            .and_then(resume::parse_content_range);
+        // A server may honour Range but ignore If-Range (RFC 9110 allows it): only a 206 that
+        // names the very same version may be appended.
+        let same_version = same_version(&meta, response.headers());
+        match range {
+            Some((first, _, total))
+                if same_version
+                    && first == offset
+                    && (meta.total.is_none() || total == meta.total) =>
+            {
+                tracing::info!("resuming {} at byte {offset}", part.display());
+                return Ok(Body::Stream {
+                    response,
+                    start: offset,
+                    total: total.or(meta.total),
+                    fresh_meta: None,
+                });
+            }
+            _ => tracing::warn!(
+                "{}: the server's answer to the resume (Content-Range {:?}, ETag {:?}) does not continue the same file; starting over",
+                part.display(),
+                header(CONTENT_RANGE).unwrap_or_default(),
+                header(ETAG).unwrap_or_default()
+            ),
+        }
+    } else if status == StatusCode::RANGE_NOT_SATISFIABLE {
+        let total = header(CONTENT_RANGE)
+            .as_deref()
+            .and_then(resume::parse_unsatisfied_range);
+        let same = match (
+            &meta.etag,
+            header(ETAG),
+            &meta.last_modified,
+            header(LAST_MODIFIED),
+        ) {
+            (Some(had), Some(now), _, _) => *had == now,
+            (None, _, Some(had), Some(now)) => *had == now,
+            _ => false,
+        };
+        if same && total.is_some() && total == meta.total && Some(offset) == meta.total {
+            return Ok(Body::Complete {
+                len: offset,
+                http_status: status.as_u16(),
+            });
+        }
+        tracing::warn!(
+            "{}: the server cannot resume it; starting over",
+            part.display()
+        );
+    } else if status.is_success() {
+        // Range ignored, or the validator no longer matches: this is the whole new resource.
+        tracing::info!(
+            "{}: the server sent the whole file; starting over",
+            part.display()
+        );
+        forget_meta(part);
+        return Ok(stream_from_start(response, url));
+    } else {
+        return Err(status_failure(response));
+    }
+    drop(response);
+    forget_meta(part);
+    fresh(ctx, file, url).await
+}
+
+/// The first request of a resumed split download: the first missing range, guarded by
+/// `If-Range`. `Ok` carries the response (and where it starts) to continue the split with;
+/// `Err` the body to use instead when the file must start over.
+#[allow(clippy::type_complexity)]
+pub(super) async fn resumed_ranges(
+    ctx: &Ctx,
+    file: &FileConfig,
+    url: &url::Url,
+    part: &Path,
+    meta: Meta,
+) -> Result<Result<((reqwest::Response, u64), Meta), Body>, AttemptError> {
+    let total = meta.total.unwrap_or(0);
+    let from = super::split::first_hole(meta.done.as_deref().unwrap_or_default(), total);
+    if from < total {
+        let response = send_range(ctx, file, url, from, None, &meta).await?;
+        let status = response.status();
+        if status == StatusCode::PARTIAL_CONTENT {
+            let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
+            let range = header(CONTENT_RANGE).and_then(resume::parse_content_range);
+            if same_version(&meta, response.headers())
+                && range.is_some_and(|(first, _, t)| first == from && t == Some(total))
+            {
+                tracing::info!("resuming the split download of {}", part.display());
+                return Ok(Ok(((response, from), meta)));
+            }
+        } else if status.is_success() {
+            forget_meta(part);
+            return Ok(Err(stream_from_start(response, url)));
+        } else if status != StatusCode::RANGE_NOT_SATISFIABLE {
+            return Err(status_failure(response));
+        }
+    }
+    tracing::warn!(
+        "{}: the server cannot continue the split download; starting over",
+        part.display()
+    );
+    forget_meta(part);
+    fresh(ctx, file, url).await.map(Err)
+}
+
+/// Whether a response names the same version as the saved metadata: equal strong ETags, or
+/// (when neither side has one) equal Last-Modified dates. Anything else is "changed".
+pub(super) fn same_version(meta: &Meta, headers: &reqwest::header::HeaderMap) -> bool {
+    let get = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    match (
+        &meta.etag,
+        get(ETAG),
+        &meta.last_modified,
+        get(LAST_MODIFIED),
+    ) {
+        (Some(had), Some(now), _, _) => had == now,
+        (None, None, Some(had), Some(now)) => had == now,
+        _ => false,
+    }
+}
+
+/// The part is about to be rewritten from zero: its old metadata no longer describes it.
+pub(super) fn forget_meta(part: &Path) {
+    let _ = std::fs::remove_file(resume::meta_path(part));
+}
