@@ -196,7 +196,15 @@ pub(super) async fn download(
         .truncate(false)
         .open(part)
         .map_err(|e| io_error(part, "open", e))?;
-    out.set_len(total).map_err(|e| io_error(part, "size", e))?;
+    // Reserve the blocks now: a disk too small fails here, before any byte is fetched.
+    // Where the file system cannot preallocate, a sparse file of the right length does.
+    match rustix::fs::fallocate(&out, rustix::fs::FallocateFlags::empty(), 0, total) {
+        Ok(()) => {}
+        Err(rustix::io::Errno::OPNOTSUPP | rustix::io::Errno::NOSYS) => {
+            out.set_len(total).map_err(|e| io_error(part, "size", e))?;
+        }
+        Err(e) => return Err(io_error(part, "allocate", e.into())),
+    }
     let connections = (ctx.config.split as usize)
         .min(ctx.config.max_per_host)
         .max(1);
