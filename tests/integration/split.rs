@@ -175,3 +175,55 @@ fn limit_rate_caps_the_speed_of_all_transfers_together() {
         format!("took {elapsed:?}"),
     );
 }
+
+/// A split download needs its whole size up front: on a disk too small it fails at once, as a
+/// local write error (not after downloading gigabytes). Uses a real 4 MiB tmpfs in a private
+/// mount namespace; skipped where that cannot be made.
+#[test]
+fn a_split_download_that_cannot_fit_fails_before_fetching_it() {
+    let data = body(12 * MIB, 5);
+    let server = FaultServer::start([("/big.bin", Route::always(ranged(&data)))]);
+    let ws = Workspace::new();
+    std::fs::create_dir(ws.out()).unwrap();
+    let script = r#"mount -t tmpfs -o size=4m tmpfs "$1" || exit 99
+shift
+exec "$@""#;
+    let mut cmd = std::process::Command::new("unshare");
+    crate::support::isolate(&mut cmd, &ws.root().join("home"));
+    cmd.current_dir(ws.root())
+        .args(["-rm", "sh", "-c", script, "sh"])
+        .arg(ws.out())
+        .arg(env!("CARGO_BIN_EXE_dl"))
+        .args([
+            "fetch",
+            "--dir",
+            "dl-out",
+            "--json",
+            "--split",
+            "4",
+            "--retries",
+            "0",
+        ])
+        .arg(server.url("/big.bin"));
+    let mut cmd = assert_cmd::Command::from_std(cmd);
+    cmd.write_stdin(Vec::new())
+        .timeout(crate::support::RUN_TIMEOUT);
+    let run = ws.run(&mut cmd);
+    if run
+        .code
+        .is_none_or(|c| c == 99 || c == 1 && run.stdout.is_empty())
+    {
+        return crate::support::skip("cannot mount a tmpfs in a user namespace here");
+    }
+    run.code(1);
+    let summary = run.summary();
+    let error = summary.file("big.bin").error.clone().unwrap();
+    run.check(
+        error.kind == "io" && error.message.contains("allocate"),
+        "fails as io",
+    );
+    run.check(
+        server.body_bytes_to("/big.bin") < 8 * MIB as u64,
+        "most of the file was never fetched",
+    );
+}
