@@ -65,11 +65,6 @@ fn reparse(text: &str) -> url::Url {
 }
 
 impl FileConfig {
-    /// The URL, parsed.
-    pub fn parsed_url(&self) -> url::Url {
-        reparse(&self.url)
-    }
-
     /// The URL as it may be shown (a password becomes `***`).
     pub fn shown_url(&self) -> String {
         crate::secret::redact_str(&self.url)

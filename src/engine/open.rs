@@ -102,16 +102,7 @@ pub(super) async fn resumed(
         let total = header(CONTENT_RANGE)
             .as_deref()
             .and_then(resume::parse_unsatisfied_range);
-        let same = match (
-            &meta.etag,
-            header(ETAG),
-            &meta.last_modified,
-            header(LAST_MODIFIED),
-        ) {
-            (Some(had), Some(now), _, _) => *had == now,
-            (None, _, Some(had), Some(now)) => *had == now,
-            _ => false,
-        };
+        let same = same_version(&meta, response.headers());
         if same && total.is_some() && total == meta.total && Some(offset) == meta.total {
             return Ok(Body::Complete {
                 len: offset,
@@ -178,23 +169,74 @@ pub(super) async fn resumed_ranges(
     fresh(ctx, file, url).await.map(Err)
 }
 
-/// Whether a response names the same version as the saved metadata: equal strong ETags, or
-/// (when neither side has one) equal Last-Modified dates. Anything else is "changed".
+/// Whether a response names the same version as the saved metadata: when a strong ETag was
+/// saved, the response must carry the same one; otherwise (the server sent none, or only a weak
+/// one, which `Meta` does not keep) the Last-Modified dates must be equal. Anything else is
+/// "changed".
 pub(super) fn same_version(meta: &Meta, headers: &reqwest::header::HeaderMap) -> bool {
     let get = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    match (
-        &meta.etag,
-        get(ETAG),
-        &meta.last_modified,
-        get(LAST_MODIFIED),
-    ) {
-        (Some(had), Some(now), _, _) => had == now,
-        (None, None, Some(had), Some(now)) => had == now,
-        _ => false,
+    match (&meta.etag, &meta.last_modified) {
+        (Some(had), _) => get(ETAG) == Some(had.as_str()),
+        (None, Some(had)) => get(LAST_MODIFIED) == Some(had.as_str()),
+        (None, None) => false,
     }
 }
 
 /// The part is about to be rewritten from zero: its old metadata no longer describes it.
 pub(super) fn forget_meta(part: &Path) {
     let _ = std::fs::remove_file(resume::meta_path(part));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    fn meta(etag: Option<&str>, last_modified: Option<&str>) -> Meta {
+        Meta {
+            version: Meta::VERSION,
+            url: "http://h/f".into(),
+            etag: etag.map(Into::into),
+            last_modified: last_modified.map(Into::into),
+            total: Some(10),
+            done: None,
+        }
+    }
+
+    fn headers(pairs: &[(reqwest::header::HeaderName, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(name.clone(), HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn versions_are_compared_by_the_validator_that_was_saved() {
+        const LM: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
+        const LATER: &str = "Sun, 06 Nov 1994 09:00:00 GMT";
+        let strong = meta(Some("\"v1\""), Some(LM));
+        assert!(same_version(
+            &strong,
+            &headers(&[(ETAG, "\"v1\""), (LAST_MODIFIED, LATER)])
+        ));
+        assert!(!same_version(
+            &strong,
+            &headers(&[(ETAG, "\"v2\""), (LAST_MODIFIED, LM)])
+        ));
+        assert!(!same_version(&strong, &headers(&[(LAST_MODIFIED, LM)])));
+        // A weak ETag is not kept: the date decides, whatever ETag the server sends.
+        let dated = meta(None, Some(LM));
+        assert!(same_version(
+            &dated,
+            &headers(&[(ETAG, "W/\"x\""), (LAST_MODIFIED, LM)])
+        ));
+        assert!(same_version(&dated, &headers(&[(LAST_MODIFIED, LM)])));
+        assert!(!same_version(&dated, &headers(&[(LAST_MODIFIED, LATER)])));
+        assert!(!same_version(&dated, &headers(&[])));
+        assert!(!same_version(
+            &meta(None, None),
+            &headers(&[(LAST_MODIFIED, LM)])
+        ));
+    }
 }
