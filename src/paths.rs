@@ -14,9 +14,12 @@ const MAX_NAME_BYTES: usize = 240;
 /// The suffix of the temporary sibling a download is written to.
 pub const PART_SUFFIX: &str = ".part";
 
+/// The suffix of a part's resume metadata: `NAME.part.meta`.
+pub const META_SUFFIX: &str = ".meta";
+
 /// Every sibling name a download of `NAME` may create: `NAME.part`, its resume metadata
-/// `NAME.part.meta`, and that file's temporary `NAME.part.meta.tmp`. No planned destination
-/// may be one of another's.
+/// `NAME.part.meta`, and that file's temporary `NAME.part.meta.tmp` (written, then renamed).
+/// No planned destination may be one of another's.
 pub const SIBLING_SUFFIXES: [&str; 3] = [".part", ".part.meta", ".part.meta.tmp"];
 
 /// The file name for a URL: its last path segment, percent-decoded and sanitised, or
@@ -135,6 +138,20 @@ pub fn part_path(dest: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The resume metadata beside a `.part`: `NAME.part.meta`.
+pub fn meta_path(part: &Path) -> PathBuf {
+    let mut name = part.as_os_str().to_os_string();
+    name.push(META_SUFFIX);
+    PathBuf::from(name)
+}
+
+/// The temporary a file is written to before it is renamed onto `path`: `PATH.tmp`.
+pub fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".tmp");
+    PathBuf::from(name)
+}
+
 /// `name.ext` → `name.N.ext` (or `name.N` without an extension), for `--on-exist rename`.
 pub fn numbered(dest: &Path, n: u32) -> PathBuf {
     let file_name = dest
@@ -204,6 +221,23 @@ mod tests {
     fn sibling_names() {
         let dest = Path::new("/d/a.tar.gz");
         assert_eq!(part_path(dest), Path::new("/d/a.tar.gz.part"));
+        assert_eq!(
+            meta_path(&part_path(dest)),
+            Path::new("/d/a.tar.gz.part.meta")
+        );
+        let made = [
+            part_path(dest),
+            meta_path(&part_path(dest)),
+            tmp_path(&meta_path(&part_path(dest))),
+        ];
+        for (path, suffix) in made.iter().zip(SIBLING_SUFFIXES) {
+            let base = dest.as_os_str().to_str().unwrap();
+            assert_eq!(
+                path.to_str().unwrap(),
+                format!("{base}{suffix}"),
+                "the plan reserves what is made"
+            );
+        }
         assert_eq!(numbered(dest, 1), Path::new("/d/a.tar.1.gz"));
         assert_eq!(
             numbered(Path::new("/d/README"), 2),

@@ -5,17 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Files at most this large get no metadata: restarting them costs less than the extra file.
 pub(super) const RESUME_MIN_BYTES: u64 = 1 << 20;
 
-/// The metadata file beside a `.part`: `NAME.part.meta`.
-pub(super) fn meta_path(part: &Path) -> PathBuf {
-    let mut name = part.as_os_str().to_os_string();
-    name.push(".meta");
-    PathBuf::from(name)
-}
+pub(super) use crate::paths::meta_path;
 
 /// What is known about the resource whose bytes are in the `.part` file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,11 +68,7 @@ impl Meta {
     /// Writes the metadata atomically (temporary file, then rename), so a crash never leaves
     /// it torn.
     pub fn store(&self, meta: &Path) -> io::Result<()> {
-        let tmp = {
-            let mut name = meta.as_os_str().to_os_string();
-            name.push(".tmp");
-            PathBuf::from(name)
-        };
+        let tmp = crate::paths::tmp_path(meta);
         let text = serde_json::to_vec(self).map_err(io::Error::other)?;
         std::fs::write(&tmp, text)?;
         std::fs::rename(&tmp, meta)
