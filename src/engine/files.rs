@@ -1,15 +1,20 @@
-//! The file thread: small bodies (up to `sink::INLINE_MAX`, received whole in memory) are
-//! written to their `.part` and moved onto their final name here, one after another, while
-//! the async thread goes on with the network. Creating, writing and renaming a small file
-//! costs more CPU than receiving it; on this thread it overlaps with the next downloads
-//! instead of adding to them.
+//! The file thread: small bodies (up to `sink::INLINE_MAX`, received whole and verified in
+//! memory) are stored under their final name here, one after another, while the async thread
+//! goes on with the network. Creating and naming a small file costs more CPU than receiving
+//! it; on this thread it overlaps with the next downloads instead of adding to them.
+//!
+//! Where the file system can (Linux `O_TMPFILE`), the body is written to a file with no name
+//! in the destination's directory, which is then linked under its final name: like
+//! `NAME.part` + rename, nothing incomplete ever has the final name, but with one directory
+//! change instead of three (on ext4 a third of the cost of a small file). Elsewhere, or when a
+//! stale `NAME.part` is there to be replaced, it goes through `NAME.part`.
 
 use super::OnExist;
-use super::verify;
+use super::verify::{self, Staged};
 use crate::error::{FailureKind, FileError};
 use bytes::Bytes;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::mpsc;
 
@@ -19,6 +24,8 @@ struct Job {
     dest: PathBuf,
     mode: OnExist,
     body: Vec<Bytes>,
+    /// No `NAME.part` is there (so none needs replacing): a file without a name may be used.
+    anonymous: bool,
     done: tokio::sync::oneshot::Sender<Stored>,
 }
 
@@ -47,8 +54,9 @@ impl FileThread {
         std::thread::Builder::new()
             .name("dl-files".into())
             .spawn(move || {
+                let mut anonymous = verify::can_link_anonymous();
                 for job in rx {
-                    let stored = store(&job);
+                    let stored = store(&job, &mut anonymous);
                     let _ = job.done.send(stored);
                 }
             })?;
@@ -56,13 +64,15 @@ impl FileThread {
         Ok(tx)
     }
 
-    /// Writes `body` to `part`, then moves it onto `dest` under the on-exist `mode`.
+    /// Stores `body` under `dest` (through `part` unless `anonymous` allows a file without a
+    /// name) under the on-exist `mode`.
     pub(super) async fn store(
         &self,
         part: PathBuf,
         dest: PathBuf,
         mode: OnExist,
         body: Vec<Bytes>,
+        anonymous: bool,
     ) -> Stored {
         let (done, result) = tokio::sync::oneshot::channel();
         let job = Job {
@@ -70,6 +80,7 @@ impl FileThread {
             dest,
             mode,
             body,
+            anonymous,
             done,
         };
         let unavailable = |e: String| StoreError {
@@ -82,19 +93,20 @@ impl FileThread {
     }
 }
 
-fn store(job: &Job) -> Stored {
-    write_part(job).map_err(|e| {
-        use std::io::ErrorKind::{QuotaExceeded, ReadOnlyFilesystem, StorageFull};
-        let _ = std::fs::remove_file(&job.part);
-        StoreError {
-            stops_run: matches!(e.kind(), StorageFull | QuotaExceeded | ReadOnlyFilesystem),
-            error: FileError::new(
-                FailureKind::Io,
-                format!("cannot write {}: {e}", job.part.display()),
-            ),
+/// Stores one job; `anonymous` says whether files without a name work here (turned off for
+/// the rest of the run the first time the file system refuses one).
+fn store(job: &Job, anonymous: &mut bool) -> Stored {
+    if job.anonymous && *anonymous {
+        match store_anonymous(job) {
+            Some(stored) => return stored,
+            None => *anonymous = false,
         }
+    }
+    write_part(job).map_err(|e| {
+        let _ = std::fs::remove_file(&job.part);
+        write_error(&job.part, e)
     })?;
-    verify::place(&job.part, &job.dest, job.mode).map_err(|error| {
+    verify::place(Staged::Part(&job.part), &job.dest, job.mode).map_err(|error| {
         let _ = std::fs::remove_file(&job.part);
         StoreError {
             error,
@@ -103,10 +115,158 @@ fn store(job: &Job) -> Stored {
     })
 }
 
+/// Writes the body to a file without a name in the destination's directory and links it;
+/// `None` if this file system has no such files.
+fn store_anonymous(job: &Job) -> Option<Stored> {
+    let dir = match job.dest.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut file = match create_anonymous(dir) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => return None,
+        Err(e) => return Some(Err(write_error(&job.dest, e))),
+    };
+    if let Err(e) = write_body(&mut file, &job.body) {
+        return Some(Err(write_error(&job.dest, e)));
+    }
+    Some(
+        verify::place(Staged::Anonymous(&file), &job.dest, job.mode).map_err(|error| StoreError {
+            error,
+            stops_run: false,
+        }),
+    )
+}
+
+/// An `O_TMPFILE` in `dir`; `Unsupported` where the file system (or system) has none.
+#[cfg(target_os = "linux")]
+fn create_anonymous(dir: &Path) -> io::Result<std::fs::File> {
+    use rustix::fs::{Mode, OFlags, open};
+    use rustix::io::Errno;
+    let flags = OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC;
+    match open(dir, flags, Mode::from_raw_mode(0o666)) {
+        Ok(fd) => Ok(std::fs::File::from(fd)),
+        // No O_TMPFILE on this file system (EOPNOTSUPP), or a kernel that predates it.
+        Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL | Errno::NOSYS) => {
+            Err(io::ErrorKind::Unsupported.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn create_anonymous(_dir: &Path) -> io::Result<std::fs::File> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+fn write_error(path: &Path, e: io::Error) -> StoreError {
+    use std::io::ErrorKind::{QuotaExceeded, ReadOnlyFilesystem, StorageFull};
+    StoreError {
+        stops_run: matches!(e.kind(), StorageFull | QuotaExceeded | ReadOnlyFilesystem),
+        error: FileError::new(
+            FailureKind::Io,
+            format!("cannot write {}: {e}", path.display()),
+        ),
+    }
+}
+
 fn write_part(job: &Job) -> io::Result<()> {
-    let mut file = std::fs::File::create(&job.part)?;
-    for chunk in &job.body {
+    write_body(&mut std::fs::File::create(&job.part)?, &job.body)
+}
+
+fn write_body(file: &mut std::fs::File, body: &[Bytes]) -> io::Result<()> {
+    for chunk in body {
         file.write_all(chunk)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(dir: &Path, name: &str, body: &str, mode: OnExist, anonymous: bool) -> Job {
+        let dest = dir.join(name);
+        Job {
+            part: crate::paths::part_path(&dest),
+            dest,
+            mode,
+            body: vec![Bytes::copy_from_slice(body.as_bytes())],
+            anonymous,
+            done: tokio::sync::oneshot::channel().0,
+        }
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn bodies_land_whole_under_their_name_with_every_on_exist_mode() {
+        for anonymous in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let dir = dir.path();
+            let mut works = verify::can_link_anonymous();
+            let stored = store(
+                &job(dir, "a.txt", "one", OnExist::Skip, anonymous),
+                &mut works,
+            );
+            assert_eq!(stored.ok(), Some(dir.join("a.txt")));
+            assert!(works, "this file system has O_TMPFILE");
+
+            // Appeared meanwhile: never replaced, and nothing left behind.
+            let again = store(
+                &job(dir, "a.txt", "two", OnExist::Skip, anonymous),
+                &mut works,
+            );
+            assert_eq!(again.err().unwrap().error.kind, FailureKind::Exists);
+            let failed = store(
+                &job(dir, "a.txt", "two", OnExist::Fail, anonymous),
+                &mut works,
+            );
+            assert_eq!(failed.err().unwrap().error.kind, FailureKind::Exists);
+            assert_eq!(std::fs::read_to_string(dir.join("a.txt")).unwrap(), "one");
+
+            let renamed = store(
+                &job(dir, "a.txt", "three", OnExist::Rename, anonymous),
+                &mut works,
+            );
+            assert_eq!(renamed.ok(), Some(dir.join("a.1.txt")));
+            assert_eq!(
+                std::fs::read_to_string(dir.join("a.1.txt")).unwrap(),
+                "three"
+            );
+
+            // A stale `.part` from elsewhere does not stop an overwrite, and is not left.
+            std::fs::write(dir.join("a.txt.part"), "stale").unwrap();
+            let over = store(
+                &job(dir, "a.txt", "four", OnExist::Overwrite, anonymous),
+                &mut works,
+            );
+            assert_eq!(over.ok(), Some(dir.join("a.txt")));
+            assert_eq!(std::fs::read_to_string(dir.join("a.txt")).unwrap(), "four");
+            assert_eq!(names(dir), ["a.1.txt", "a.txt"]);
+        }
+    }
+
+    #[test]
+    fn a_missing_directory_is_an_io_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        for anonymous in [true, false] {
+            let mut works = true;
+            let stored = store(
+                &job(&gone, "a.txt", "x", OnExist::Skip, anonymous),
+                &mut works,
+            );
+            let error = stored.err().unwrap().error;
+            assert_eq!(error.kind, FailureKind::Io);
+            assert!(error.message.contains("a.txt"), "{}", error.message);
+        }
+    }
 }

@@ -87,25 +87,71 @@ async fn verify_existing(dest: &Path, bytes: u64, expected: &Checksum, sha256: b
     }
 }
 
-/// Moves the verified `part` onto `dest` (or, for rename, the first free `NAME.N.EXT`) and
-/// returns where it landed. Only `overwrite` may replace an existing file. A rename is one
-/// metadata operation: done inline.
-pub(super) fn place(part: &Path, dest: &Path, mode: OnExist) -> Result<PathBuf, FileError> {
+/// A verified file not yet under its final name.
+#[derive(Clone, Copy)]
+pub(super) enum Staged<'a> {
+    /// `NAME.part` beside the destination.
+    Part(&'a Path),
+    /// A file with no name yet, in the destination's directory (`O_TMPFILE`): it becomes
+    /// visible only when linked, complete; if it never is, there is nothing to clean up.
+    Anonymous(&'a std::fs::File),
+}
+
+impl Staged<'_> {
+    fn describe(&self) -> String {
+        match self {
+            Staged::Part(part) => format!("rename {} to", part.display()),
+            Staged::Anonymous(_) => "create".to_string(),
+        }
+    }
+
+    /// Gives the file the name `to` only if nothing has that name: one atomic call.
+    fn put_no_clobber(&self, to: &Path) -> io::Result<()> {
+        match self {
+            Staged::Part(part) => rename_no_clobber(part, to),
+            Staged::Anonymous(file) => link_anonymous(file, to),
+        }
+    }
+
+    /// Gives the file the name `to`, replacing whatever had it.
+    fn put_over(&self, to: &Path) -> io::Result<()> {
+        match self {
+            Staged::Part(part) => std::fs::rename(part, to),
+            Staged::Anonymous(file) => match link_anonymous(file, to) {
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    // A link cannot replace: name it `NAME.part` (ours to use), then rename.
+                    let part = crate::paths::part_path(to);
+                    match std::fs::remove_file(&part) {
+                        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                        _ => {}
+                    }
+                    link_anonymous(file, &part)?;
+                    std::fs::rename(&part, to).inspect_err(|_| {
+                        let _ = std::fs::remove_file(&part);
+                    })
+                }
+                other => other,
+            },
+        }
+    }
+}
+
+/// Moves the verified file onto `dest` (or, for rename, the first free `NAME.N.EXT`) and
+/// returns where it landed. Only `overwrite` may replace an existing file. A rename or link
+/// is one metadata operation: done inline.
+pub(super) fn place(staged: Staged<'_>, dest: &Path, mode: OnExist) -> Result<PathBuf, FileError> {
     let io_fail = |target: &Path, e: io::Error| {
         FileError::new(
             FailureKind::Io,
-            format!(
-                "cannot rename {} to {}: {e}",
-                part.display(),
-                target.display()
-            ),
+            format!("cannot {} {}: {e}", staged.describe(), target.display()),
         )
     };
     match mode {
-        OnExist::Overwrite => std::fs::rename(part, dest)
+        OnExist::Overwrite => staged
+            .put_over(dest)
             .map(|()| dest.to_path_buf())
             .map_err(|e| io_fail(dest, e)),
-        OnExist::Skip | OnExist::Fail => match rename_no_clobber(part, dest) {
+        OnExist::Skip | OnExist::Fail => match staged.put_no_clobber(dest) {
             Ok(()) => Ok(dest.to_path_buf()),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(FileError::new(
                 FailureKind::Exists,
@@ -123,7 +169,7 @@ pub(super) fn place(part: &Path, dest: &Path, mode: OnExist) -> Result<PathBuf, 
                 } else {
                     crate::paths::numbered(dest, n)
                 };
-                match rename_no_clobber(part, &target) {
+                match staged.put_no_clobber(&target) {
                     Ok(()) => return Ok(target),
                     Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                     Err(e) => return Err(io_fail(&target, e)),
@@ -172,6 +218,45 @@ fn link_no_clobber(from: &Path, to: &Path) -> io::Result<()> {
     }
 }
 
+/// Whether files without a name can be linked here: through `/proc/self/fd` (always allowed
+/// for one's own `O_TMPFILE`), or directly where the process may (`AT_EMPTY_PATH`).
+pub(super) fn can_link_anonymous() -> bool {
+    cfg!(target_os = "linux") && Path::new("/proc/self/fd").is_dir()
+}
+
+/// Links an `O_TMPFILE` file as `to`; fails with `AlreadyExists` if `to` exists (a link never
+/// replaces).
+#[cfg(target_os = "linux")]
+fn link_anonymous(file: &std::fs::File, to: &Path) -> io::Result<()> {
+    use rustix::fs::{AtFlags, CWD, linkat};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    /// `AT_EMPTY_PATH` needs a capability most users lack; once refused, go through `/proc`.
+    static EMPTY_PATH_REFUSED: AtomicBool = AtomicBool::new(false);
+    if !EMPTY_PATH_REFUSED.load(Ordering::Relaxed) {
+        match linkat(file, "", CWD, to, AtFlags::EMPTY_PATH) {
+            Err(rustix::io::Errno::NOENT | rustix::io::Errno::PERM) => {}
+            other => return other.map_err(io::Error::from),
+        }
+    }
+    let fd = std::os::fd::AsRawFd::as_raw_fd(file);
+    let linked = linkat(
+        CWD,
+        format!("/proc/self/fd/{fd}"),
+        CWD,
+        to,
+        AtFlags::SYMLINK_FOLLOW,
+    );
+    if linked.is_ok() {
+        EMPTY_PATH_REFUSED.store(true, Ordering::Relaxed);
+    }
+    linked.map_err(io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn link_anonymous(_file: &std::fs::File, _to: &Path) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,20 +269,20 @@ mod tests {
         std::fs::write(&dest, "mine").unwrap();
 
         std::fs::write(&part, "new").unwrap();
-        assert!(place(&part, &dest, OnExist::Skip).is_err());
+        assert!(place(Staged::Part(&part), &dest, OnExist::Skip).is_err());
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "mine");
 
-        let landed = place(&part, &dest, OnExist::Rename).unwrap();
+        let landed = place(Staged::Part(&part), &dest, OnExist::Rename).unwrap();
         assert_eq!(landed, dir.path().join("a.1.txt"));
         std::fs::write(&part, "newer").unwrap();
         assert_eq!(
-            place(&part, &dest, OnExist::Rename).unwrap(),
+            place(Staged::Part(&part), &dest, OnExist::Rename).unwrap(),
             dir.path().join("a.2.txt")
         );
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "mine");
 
         std::fs::write(&part, "over").unwrap();
-        place(&part, &dest, OnExist::Overwrite).unwrap();
+        place(Staged::Part(&part), &dest, OnExist::Overwrite).unwrap();
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "over");
         assert!(!part.exists());
     }

@@ -74,7 +74,14 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
     let placed = match fetched.body.take() {
         Some(body) => ctx
             .files
-            .store(part.clone(), dest.clone(), mode, body)
+            .store(
+                part.clone(),
+                dest.clone(),
+                mode,
+                body,
+                // No `.part` to replace: none was there, and no earlier attempt made one.
+                attempts == 1 && !ctx.dirs.may_exist(&part),
+            )
             .await
             .map_err(|e| {
                 if e.stops_run && ctx.cancel.advance(Phase::Draining) {
@@ -85,7 +92,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
                 }
                 e.error
             }),
-        None => verify::place(&part, &dest, mode),
+        None => verify::place(verify::Staged::Part(&part), &dest, mode),
     };
     match placed {
         Ok(landed) => Event::Completed {
