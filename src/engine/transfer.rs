@@ -76,6 +76,7 @@ pub(super) async fn with_host_slot<T>(
 ) -> Result<T, AttemptError> {
     let permit = ctx.hosts.acquire(&host_key(url)).await?;
     let result = work.await;
+    let_connection_return().await;
     permit.finish(match &result {
         Err(AttemptError::Failed(f)) if f.connect => {
             HostOutcome::ConnectFailed(f.error.message.to_string())
@@ -83,6 +84,24 @@ pub(super) async fn with_host_slot<T>(
         _ => HostOutcome::Connected,
     });
     result
+}
+
+/// Lets the tasks already woken run before this one goes on. hyper puts a finished
+/// connection back into its pool from a task of its own; a request sent before that task ran
+/// finds no idle connection and opens one more (more than `--max-per-host` at once, and a
+/// wasted handshake).
+async fn let_connection_return() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return std::task::Poll::Ready(());
+        }
+        yielded = true;
+        // Back of the run queue, behind the tasks woken while this one ran.
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+    .await;
 }
 
 pub(super) fn io_error(path: &Path, action: &str, e: std::io::Error) -> AttemptError {

@@ -395,6 +395,38 @@ fn authorization_is_not_forwarded_to_another_origin_on_redirect() {
 }
 
 #[test]
+fn finished_connections_are_reused_not_doubled() {
+    // One worker per allowed connection, so no worker ever waits for a slot: each goes
+    // straight from one file to the next, and the connection it just used must be back in
+    // the pool by then (hyper returns it from a task of its own), or a new one is opened.
+    // The body comes after the head, as any body larger than one read does: that is when
+    // hyper hands the connection back from its own task.
+    let server = FaultServer::start([(
+        "/f",
+        Route::always(
+            Reply::ok("a body read apart from its head")
+                .pause_before_body(std::time::Duration::from_millis(1))
+                .keep_alive(),
+        ),
+    )]);
+    let ws = Workspace::new();
+    let list: String = (0..100)
+        .map(|i| format!("{}\n  out=f{i}\n", server.url("/f")))
+        .collect();
+    ws.write("urls.txt", list);
+    let mut cmd = ws.fetch();
+    cmd.args(["--workers", "2", "--max-per-host", "2", "urls.txt"]);
+    ws.run(&mut cmd).code(0);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 100);
+    let connections = 1 + requests.iter().map(|r| r.conn).max().unwrap();
+    assert!(
+        connections <= 2,
+        "--max-per-host 2 opened {connections} connections"
+    );
+}
+
+#[test]
 fn max_per_host_caps_connections_to_one_host() {
     let paths: Vec<String> = (0..4).map(|i| format!("/slow{i}")).collect();
     let slow = || {

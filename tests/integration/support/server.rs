@@ -139,6 +139,8 @@ pub struct Reply {
     pub ignore_if_range: bool,
     /// Wait this long before answering.
     pub delay: Duration,
+    /// Wait this long between the head and the body (the client reads them apart).
+    pub body_pause: Duration,
     /// Keep-alive or not (only with `Fault::None`; other faults always end the connection).
     pub connection: Connection,
 }
@@ -154,6 +156,7 @@ impl Reply {
             ranges: false,
             ignore_if_range: false,
             delay: Duration::ZERO,
+            body_pause: Duration::ZERO,
             connection: Connection::Close,
         }
     }
@@ -230,6 +233,12 @@ impl Reply {
 
     pub fn delay(mut self, delay: Duration) -> Reply {
         self.delay = delay;
+        self
+    }
+
+    /// Sends the head, waits `pause`, then the body.
+    pub fn pause_before_body(mut self, pause: Duration) -> Reply {
+        self.body_pause = pause;
         self
     }
 
@@ -443,6 +452,8 @@ impl Drop for FaultServer {
 }
 
 async fn serve(mut stream: TcpStream, state: &State, conn: usize) -> std::io::Result<()> {
+    // A head and a body written apart must not wait for the client's delayed ACK (40 ms).
+    stream.set_nodelay(true)?;
     let mut carry = Vec::new();
     for conn_seq in 0.. {
         let Some(head) = read_head(&mut stream, &mut carry).await? else {
@@ -664,6 +675,10 @@ async fn write_reply(
     let seq = request.seq;
     match reply.fault {
         Fault::None | Fault::NoResponse | Fault::HangUp => {
+            if !reply.body_pause.is_zero() {
+                stream.flush().await?;
+                tokio::time::sleep(reply.body_pause).await;
+            }
             write_body(stream, state, seq, body).await?;
             stream.flush().await?;
             if connection == Connection::KeepAlive {
