@@ -238,18 +238,21 @@ fn link_anonymous(file: &std::fs::File, to: &Path) -> io::Result<()> {
             other => return other.map_err(io::Error::from),
         }
     }
-    let fd = std::os::fd::AsRawFd::as_raw_fd(file);
-    let linked = linkat(
-        CWD,
-        format!("/proc/self/fd/{fd}"),
-        CWD,
-        to,
-        AtFlags::SYMLINK_FOLLOW,
-    );
+    let linked = link_through_proc(file, to);
     if linked.is_ok() {
         EMPTY_PATH_REFUSED.store(true, Ordering::Relaxed);
     }
-    linked.map_err(io::Error::from)
+    linked
+}
+
+/// Links an `O_TMPFILE` file as `to` through its `/proc/self/fd` entry: allowed to any
+/// process for its own file.
+#[cfg(target_os = "linux")]
+fn link_through_proc(file: &std::fs::File, to: &Path) -> io::Result<()> {
+    use rustix::fs::{AtFlags, CWD, linkat};
+    let fd = std::os::fd::AsRawFd::as_raw_fd(file);
+    let from = format!("/proc/self/fd/{fd}");
+    linkat(CWD, from, CWD, to, AtFlags::SYMLINK_FOLLOW).map_err(io::Error::from)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -285,5 +288,29 @@ mod tests {
         place(Staged::Part(&part), &dest, OnExist::Overwrite).unwrap();
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "over");
         assert!(!part.exists());
+    }
+
+    /// The way in for processes that may not link with `AT_EMPTY_PATH` (older kernels
+    /// without the capability): never replaces either.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn files_without_a_name_link_through_proc() {
+        use std::io::Write;
+        if !can_link_anonymous() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let flags = rustix::fs::OFlags::TMPFILE | rustix::fs::OFlags::WRONLY;
+        let fd = rustix::fs::open(dir.path(), flags, rustix::fs::Mode::from_raw_mode(0o644));
+        let Ok(fd) = fd else {
+            return; // this file system has no O_TMPFILE
+        };
+        let mut file = std::fs::File::from(fd);
+        file.write_all(b"whole").unwrap();
+        let dest = dir.path().join("a");
+        link_through_proc(&file, &dest).unwrap();
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "whole");
+        let again = link_through_proc(&file, &dest).unwrap_err();
+        assert_eq!(again.kind(), io::ErrorKind::AlreadyExists);
     }
 }
