@@ -54,9 +54,8 @@ impl FileThread {
         std::thread::Builder::new()
             .name("dl-files".into())
             .spawn(move || {
-                let mut anonymous = verify::can_link_anonymous();
                 for job in rx {
-                    let stored = store(&job, &mut anonymous);
+                    let stored = store(&job);
                     let _ = job.done.send(stored);
                 }
             })?;
@@ -93,13 +92,22 @@ impl FileThread {
     }
 }
 
-/// Stores one job; `anonymous` says whether files without a name work here (turned off for
-/// the rest of the run the first time the file system refuses one).
-fn store(job: &Job, anonymous: &mut bool) -> Stored {
-    if job.anonymous && *anonymous {
-        match store_anonymous(job) {
-            Some(stored) => return stored,
-            None => *anonymous = false,
+/// Stores one job: in a file without a name, linked, where allowed and possible; else
+/// through `NAME.part`.
+fn store(job: &Job) -> Stored {
+    if job.anonymous {
+        match verify::create_anonymous(&job.dest) {
+            Ok(Some(mut file)) => {
+                write_body(&mut file, &job.body).map_err(|e| write_error(&job.dest, e))?;
+                return verify::place(Staged::Anonymous(&file), &job.dest, job.mode).map_err(
+                    |error| StoreError {
+                        error,
+                        stops_run: false,
+                    },
+                );
+            }
+            Ok(None) => {}
+            Err(e) => return Err(write_error(&job.dest, e)),
         }
     }
     write_part(job).map_err(|e| {
@@ -113,50 +121,6 @@ fn store(job: &Job, anonymous: &mut bool) -> Stored {
             stops_run: false,
         }
     })
-}
-
-/// Writes the body to a file without a name in the destination's directory and links it;
-/// `None` if this file system has no such files.
-fn store_anonymous(job: &Job) -> Option<Stored> {
-    let dir = match job.dest.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut file = match create_anonymous(dir) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::Unsupported => return None,
-        Err(e) => return Some(Err(write_error(&job.dest, e))),
-    };
-    if let Err(e) = write_body(&mut file, &job.body) {
-        return Some(Err(write_error(&job.dest, e)));
-    }
-    Some(
-        verify::place(Staged::Anonymous(&file), &job.dest, job.mode).map_err(|error| StoreError {
-            error,
-            stops_run: false,
-        }),
-    )
-}
-
-/// An `O_TMPFILE` in `dir`; `Unsupported` where the file system (or system) has none.
-#[cfg(target_os = "linux")]
-fn create_anonymous(dir: &Path) -> io::Result<std::fs::File> {
-    use rustix::fs::{Mode, OFlags, open};
-    use rustix::io::Errno;
-    let flags = OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC;
-    match open(dir, flags, Mode::from_raw_mode(0o666)) {
-        Ok(fd) => Ok(std::fs::File::from(fd)),
-        // No O_TMPFILE on this file system (EOPNOTSUPP), or a kernel that predates it.
-        Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL | Errno::NOSYS) => {
-            Err(io::ErrorKind::Unsupported.into())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn create_anonymous(_dir: &Path) -> io::Result<std::fs::File> {
-    Err(io::ErrorKind::Unsupported.into())
 }
 
 fn write_error(path: &Path, e: io::Error) -> StoreError {
@@ -211,32 +175,17 @@ mod tests {
         for anonymous in [true, false] {
             let dir = tempfile::tempdir().unwrap();
             let dir = dir.path();
-            let mut works = verify::can_link_anonymous();
-            let stored = store(
-                &job(dir, "a.txt", "one", OnExist::Skip, anonymous),
-                &mut works,
-            );
+            let stored = store(&job(dir, "a.txt", "one", OnExist::Skip, anonymous));
             assert_eq!(stored.ok(), Some(dir.join("a.txt")));
-            // (Where the file system has no O_TMPFILE, `works` turned false and the rest goes
-            // through `.part`: the outcomes below are the same either way.)
 
             // Appeared meanwhile: never replaced, and nothing left behind.
-            let again = store(
-                &job(dir, "a.txt", "two", OnExist::Skip, anonymous),
-                &mut works,
-            );
+            let again = store(&job(dir, "a.txt", "two", OnExist::Skip, anonymous));
             assert_eq!(again.err().unwrap().error.kind, FailureKind::Exists);
-            let failed = store(
-                &job(dir, "a.txt", "two", OnExist::Fail, anonymous),
-                &mut works,
-            );
+            let failed = store(&job(dir, "a.txt", "two", OnExist::Fail, anonymous));
             assert_eq!(failed.err().unwrap().error.kind, FailureKind::Exists);
             assert_eq!(std::fs::read_to_string(dir.join("a.txt")).unwrap(), "one");
 
-            let renamed = store(
-                &job(dir, "a.txt", "three", OnExist::Rename, anonymous),
-                &mut works,
-            );
+            let renamed = store(&job(dir, "a.txt", "three", OnExist::Rename, anonymous));
             assert_eq!(renamed.ok(), Some(dir.join("a.1.txt")));
             assert_eq!(
                 std::fs::read_to_string(dir.join("a.1.txt")).unwrap(),
@@ -245,10 +194,7 @@ mod tests {
 
             // A stale `.part` from elsewhere does not stop an overwrite, and is not left.
             std::fs::write(dir.join("a.txt.part"), "stale").unwrap();
-            let over = store(
-                &job(dir, "a.txt", "four", OnExist::Overwrite, anonymous),
-                &mut works,
-            );
+            let over = store(&job(dir, "a.txt", "four", OnExist::Overwrite, anonymous));
             assert_eq!(over.ok(), Some(dir.join("a.txt")));
             assert_eq!(std::fs::read_to_string(dir.join("a.txt")).unwrap(), "four");
             assert_eq!(names(dir), ["a.1.txt", "a.txt"]);
@@ -260,11 +206,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let gone = dir.path().join("gone");
         for anonymous in [true, false] {
-            let mut works = true;
-            let stored = store(
-                &job(&gone, "a.txt", "x", OnExist::Skip, anonymous),
-                &mut works,
-            );
+            let stored = store(&job(&gone, "a.txt", "x", OnExist::Skip, anonymous));
             let error = stored.err().unwrap().error;
             assert_eq!(error.kind, FailureKind::Io);
             assert!(error.message.contains("a.txt"), "{}", error.message);

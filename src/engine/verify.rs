@@ -218,10 +218,53 @@ fn link_no_clobber(from: &Path, to: &Path) -> io::Result<()> {
     }
 }
 
-/// Whether files without a name can be linked here: through `/proc/self/fd` (always allowed
-/// for one's own `O_TMPFILE`), or directly where the process may (`AT_EMPTY_PATH`).
-pub(super) fn can_link_anonymous() -> bool {
-    cfg!(target_os = "linux") && Path::new("/proc/self/fd").is_dir()
+/// A file without a name in the directory of `beside`, to be written and then placed with
+/// `Staged::Anonymous`: nothing to clean up if it never is. `None` where there are no such
+/// files (no `O_TMPFILE` on this file system, or no way to link one); the first refusal turns
+/// them off for the rest of the process, and `NAME.part` is used instead.
+pub(super) fn create_anonymous(beside: &Path) -> io::Result<Option<std::fs::File>> {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static REFUSED: AtomicBool = AtomicBool::new(false);
+    /// Linking one needs `AT_EMPTY_PATH` or `/proc/self/fd` (always allowed for one's own).
+    static LINKABLE: OnceLock<bool> = OnceLock::new();
+    let linkable =
+        *LINKABLE.get_or_init(|| cfg!(target_os = "linux") && Path::new("/proc/self/fd").is_dir());
+    if !linkable || REFUSED.load(Ordering::Relaxed) {
+        return Ok(None);
+    }
+    let dir = match beside.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    match open_anonymous(dir) {
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+            REFUSED.store(true, Ordering::Relaxed);
+            Ok(None)
+        }
+        other => other.map(Some),
+    }
+}
+
+/// An `O_TMPFILE` in `dir`; `Unsupported` where the file system (or system) has none.
+#[cfg(target_os = "linux")]
+fn open_anonymous(dir: &Path) -> io::Result<std::fs::File> {
+    use rustix::fs::{Mode, OFlags, open};
+    use rustix::io::Errno;
+    let flags = OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC;
+    match open(dir, flags, Mode::from_raw_mode(0o666)) {
+        Ok(fd) => Ok(std::fs::File::from(fd)),
+        // No O_TMPFILE on this file system (EOPNOTSUPP), or a kernel that predates it.
+        Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL | Errno::NOSYS) => {
+            Err(io::ErrorKind::Unsupported.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_anonymous(_dir: &Path) -> io::Result<std::fs::File> {
+    Err(io::ErrorKind::Unsupported.into())
 }
 
 /// Links an `O_TMPFILE` file as `to`; fails with `AlreadyExists` if `to` exists (a link never
@@ -296,18 +339,12 @@ mod tests {
     #[test]
     fn files_without_a_name_link_through_proc() {
         use std::io::Write;
-        if !can_link_anonymous() {
-            return;
-        }
         let dir = tempfile::tempdir().unwrap();
-        let flags = rustix::fs::OFlags::TMPFILE | rustix::fs::OFlags::WRONLY;
-        let fd = rustix::fs::open(dir.path(), flags, rustix::fs::Mode::from_raw_mode(0o644));
-        let Ok(fd) = fd else {
-            return; // this file system has no O_TMPFILE
-        };
-        let mut file = std::fs::File::from(fd);
-        file.write_all(b"whole").unwrap();
         let dest = dir.path().join("a");
+        let Some(mut file) = create_anonymous(&dest).unwrap() else {
+            return; // no files without a name here
+        };
+        file.write_all(b"whole").unwrap();
         link_through_proc(&file, &dest).unwrap();
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "whole");
         let again = link_through_proc(&file, &dest).unwrap_err();
