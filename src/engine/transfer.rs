@@ -232,7 +232,8 @@ fn hashers(ctx: &Ctx, file: &FileConfig) -> Hashers {
     Hashers::new(file.checksum(), ctx.config.sha256)
 }
 
-/// Hashes the first `len` bytes of the part (a large read: done on the blocking pool).
+/// Hashes the first `len` bytes of the part (a large read: done on the blocking pool). When
+/// no digest is wanted, only the part's length is checked (inline: one metadata call).
 pub(super) async fn hash_prefix(
     ctx: &Ctx,
     part: &Path,
@@ -240,6 +241,10 @@ pub(super) async fn hash_prefix(
     file: &FileConfig,
 ) -> Result<Hashers, AttemptError> {
     let (path, fresh): (PathBuf, _) = (part.to_path_buf(), hashers(ctx, file));
+    if fresh.is_empty() {
+        return crate::checksum::hash_prefix(&path, len, fresh)
+            .map_err(|e| io_error(part, "read", e));
+    }
     match tokio::task::spawn_blocking(move || crate::checksum::hash_prefix(&path, len, fresh)).await
     {
         Ok(Ok(hashers)) => Ok(hashers),
