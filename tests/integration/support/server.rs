@@ -409,7 +409,8 @@ impl FaultServer {
         self.requests().len()
     }
 
-    /// The most requests that were being answered at the same time.
+    /// The most requests that were waiting for their answer at the same time (from the
+    /// request head to the start of the answer, `Reply::delay` included).
     pub fn max_concurrent(&self) -> usize {
         self.state
             .active
@@ -487,8 +488,10 @@ async fn serve(mut stream: TcpStream, state: &State, conn: usize) -> std::io::Re
             Fault::HangUp => return Ok(()), // dropping the stream closes it
             _ => {}
         }
-        let after = write_reply(&mut stream, state, &request, &reply).await?;
+        // Counted until the answer starts: once its last byte is sent, the client may already
+        // have sent its next request (on another connection) before this task goes on.
         drop(active);
+        let after = write_reply(&mut stream, state, &request, &reply).await?;
         match after {
             After::KeepOpen => continue,
             after => return finish(&mut stream, after).await,
