@@ -124,9 +124,8 @@ fn store(job: &Job) -> Stored {
 }
 
 fn write_error(path: &Path, e: io::Error) -> StoreError {
-    use std::io::ErrorKind::{QuotaExceeded, ReadOnlyFilesystem, StorageFull};
     StoreError {
-        stops_run: matches!(e.kind(), StorageFull | QuotaExceeded | ReadOnlyFilesystem),
+        stops_run: super::fails_every_file(&e),
         error: FileError::new(
             FailureKind::Io,
             format!("cannot write {}: {e}", path.display()),

@@ -104,6 +104,13 @@ impl Default for EngineConfig {
 const RESERVED_DESCRIPTORS: u64 = 64;
 
 /// The soft limit on open files, where the platform has one.
+/// A local write failure every other file would hit too (disk full, quota, read-only file
+/// system): the run starts no more files.
+fn fails_every_file(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{QuotaExceeded, ReadOnlyFilesystem, StorageFull};
+    matches!(e.kind(), StorageFull | QuotaExceeded | ReadOnlyFilesystem)
+}
+
 fn open_file_limit() -> Option<u64> {
     #[cfg(unix)]
     {

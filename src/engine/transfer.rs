@@ -105,8 +105,7 @@ async fn let_connection_return() {
 }
 
 pub(super) fn io_error(path: &Path, action: &str, e: std::io::Error) -> AttemptError {
-    use std::io::ErrorKind::{QuotaExceeded, ReadOnlyFilesystem, StorageFull};
-    let stops_run = matches!(e.kind(), StorageFull | QuotaExceeded | ReadOnlyFilesystem);
+    let stops_run = super::fails_every_file(&e);
     let mut failure = failed(
         FailureKind::Io,
         format!("cannot {action} {}: {e}", path.display()),

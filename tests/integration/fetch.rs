@@ -398,9 +398,8 @@ fn authorization_is_not_forwarded_to_another_origin_on_redirect() {
 fn finished_connections_are_reused_not_doubled() {
     // One worker per allowed connection, so no worker ever waits for a slot: each goes
     // straight from one file to the next, and the connection it just used must be back in
-    // the pool by then (hyper returns it from a task of its own), or a new one is opened.
-    // The body comes after the head, as any body larger than one read does: that is when
-    // hyper hands the connection back from its own task.
+    // the pool by then, or a new one is opened. The body comes after the head, as any body
+    // larger than one read does: then hyper hands the connection back from a task of its own.
     let server = FaultServer::start([(
         "/f",
         Route::always(
