@@ -274,7 +274,7 @@ fn open_anonymous(_dir: &Path) -> io::Result<std::fs::File> {
 fn link_anonymous(file: &std::fs::File, to: &Path) -> io::Result<()> {
     use rustix::fs::{AtFlags, CWD, linkat};
     use std::sync::atomic::{AtomicBool, Ordering};
-    /// `AT_EMPTY_PATH` may need a capability (before Linux 6.10); once refused, go through `/proc`.
+    /// `AT_EMPTY_PATH` may need a capability (older kernels); once refused, go through `/proc`.
     static EMPTY_PATH_REFUSED: AtomicBool = AtomicBool::new(false);
     if !EMPTY_PATH_REFUSED.load(Ordering::Relaxed) {
         match linkat(file, "", CWD, to, AtFlags::EMPTY_PATH) {
