@@ -82,9 +82,11 @@ impl FileThread {
             anonymous,
             done,
         };
-        let unavailable = |e: String| StoreError {
-            error: FileError::new(FailureKind::Io, format!("cannot store the download: {e}")),
-            stops_run: false,
+        let unavailable = |e: String| {
+            StoreError::from(FileError::new(
+                FailureKind::Io,
+                format!("cannot store the download: {e}"),
+            ))
         };
         let tx = self.sender().map_err(|e| unavailable(e.to_string()))?;
         tx.send(job).map_err(|e| unavailable(e.to_string()))?;
@@ -99,12 +101,8 @@ fn store(job: &Job) -> Stored {
         match verify::create_anonymous(&job.dest) {
             Ok(Some(mut file)) => {
                 write_body(&mut file, &job.body).map_err(|e| write_error(&job.dest, e))?;
-                return verify::place(Staged::Anonymous(&file), &job.dest, job.mode).map_err(
-                    |error| StoreError {
-                        error,
-                        stops_run: false,
-                    },
-                );
+                return verify::place(Staged::Anonymous(&file), &job.dest, job.mode)
+                    .map_err(StoreError::from);
             }
             Ok(None) => {}
             Err(e) => return Err(write_error(&job.dest, e)),
@@ -116,11 +114,19 @@ fn store(job: &Job) -> Stored {
     })?;
     verify::place(Staged::Part(&job.part), &job.dest, job.mode).map_err(|error| {
         let _ = std::fs::remove_file(&job.part);
+        StoreError::from(error)
+    })
+}
+
+/// Placing a written file failed: that file's problem (a name taken, a rename refused), not
+/// one every other file would share.
+impl From<FileError> for StoreError {
+    fn from(error: FileError) -> Self {
         StoreError {
             error,
             stops_run: false,
         }
-    })
+    }
 }
 
 fn write_error(path: &Path, e: io::Error) -> StoreError {
