@@ -19,7 +19,13 @@ use crate::plan::Plan;
 use crate::tracker::Tracker;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::Instant;
+
+/// Plain and NDJSON lines reach stderr at most this long after their event: one write per
+/// interval, not one per file (50,000 small files were 50,000 writes to a log).
+const FLUSH_WITHIN: Duration = Duration::from_millis(100);
 
 /// How progress is shown on stderr (`--progress`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
@@ -86,7 +92,26 @@ impl Reporter {
     /// Consumes the event stream; returns the tracker holding every file's outcome.
     pub async fn run(mut self, mut events: UnboundedReceiver<Event>) -> Tracker {
         let mut batch = Vec::with_capacity(512);
-        while events.recv_many(&mut batch, 512).await > 0 {
+        // While lines wait in the buffer: when they must reach stderr.
+        let mut due: Option<Instant> = None;
+        loop {
+            let received = match due {
+                None => events.recv_many(&mut batch, 512).await,
+                // `recv_many` is cancel safe: a timeout loses no event.
+                Some(at) => {
+                    match tokio::time::timeout_at(at, events.recv_many(&mut batch, 512)).await {
+                        Ok(received) => received,
+                        Err(_) => {
+                            self.flush();
+                            due = None;
+                            continue;
+                        }
+                    }
+                }
+            };
+            if received == 0 {
+                break;
+            }
             for event in batch.drain(..) {
                 self.tracker.apply(&event);
                 match &mut self.renderer {
@@ -96,16 +121,31 @@ impl Reporter {
                     Renderer::None => {}
                 }
             }
-            match &mut self.renderer {
-                Renderer::Plain(r) => r.flush(),
-                Renderer::Ndjson(r) => r.flush(),
-                Renderer::Bars(_) | Renderer::None => {}
+            if matches!(self.renderer, Renderer::Plain(_) | Renderer::Ndjson(_)) {
+                let now = Instant::now();
+                match due {
+                    Some(at) if now >= at => {
+                        self.flush();
+                        due = None;
+                    }
+                    Some(_) => {}
+                    None => due = Some(now + FLUSH_WITHIN),
+                }
             }
         }
+        self.flush();
         if let Renderer::Bars(r) = &mut self.renderer {
             r.finish();
         }
         self.tracker
+    }
+
+    fn flush(&mut self) {
+        match &mut self.renderer {
+            Renderer::Plain(r) => r.flush(),
+            Renderer::Ndjson(r) => r.flush(),
+            Renderer::Bars(_) | Renderer::None => {}
+        }
     }
 }
 

@@ -1,7 +1,12 @@
 //! Progress on stderr, never stdout: `--progress plain` lines, `--progress ndjson` events (each
 //! line one JSON object with an "event"; per file queued … started … completed), `none`, `-q`.
 
-use crate::support::{Event, FaultServer, Reply, Route, SAMPLE, SAMPLE_SHA256, Workspace, body};
+use crate::support::{
+    Event, FaultServer, OUT, Reply, Route, SAMPLE, SAMPLE_SHA256, Workspace, body, dl_std,
+    wait_until,
+};
+use std::process::Stdio;
+use std::time::Duration;
 
 fn mixed_server() -> FaultServer {
     FaultServer::start([
@@ -47,6 +52,38 @@ fn plain_progress_prints_one_line_per_outcome_on_stderr_only() {
         );
     }
     run.stdout_has("good.txt").stdout_has("4 files:");
+}
+
+/// Lines are buffered (one write per interval, not per file), but never held back until the
+/// end: a finished file is on stderr while another still downloads.
+#[test]
+fn plain_lines_reach_stderr_while_the_run_goes_on() {
+    let s = FaultServer::start([
+        ("/good.txt", Route::always(Reply::ok(SAMPLE))),
+        (
+            "/stall.bin",
+            Route::always(Reply::ok(body(600_000, 5)).stall_after(100_000)),
+        ),
+    ]);
+    let ws = Workspace::new();
+    let log = ws.root().join("stderr.log");
+    let mut child = dl_std(&ws)
+        .args(["fetch", "--progress", "plain", "--workers", "1"])
+        .args(["--read-timeout", "30s", "--dir", OUT])
+        .arg(s.url("/good.txt"))
+        .arg(s.url("/stall.bin"))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("spawn dl");
+    let shown = wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(&log).is_ok_and(|text| text.contains("done    good.txt ("))
+    });
+    let running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(shown, "the done line was not written while the run went on");
+    assert!(running, "dl ended early: the stall did not hold it");
 }
 
 #[test]
