@@ -133,22 +133,23 @@ pub fn under(dir: &Path, relative: &str) -> PathBuf {
 
 /// The temporary sibling a download is streamed to: `NAME.part`.
 pub fn part_path(dest: &Path) -> PathBuf {
-    let mut name = dest.as_os_str().to_os_string();
-    name.push(PART_SUFFIX);
-    PathBuf::from(name)
+    appended(dest, PART_SUFFIX)
 }
 
 /// The resume metadata beside a `.part`: `NAME.part.meta`.
 pub fn meta_path(part: &Path) -> PathBuf {
-    let mut name = part.as_os_str().to_os_string();
-    name.push(META_SUFFIX);
-    PathBuf::from(name)
+    appended(part, META_SUFFIX)
 }
 
 /// The temporary a file is written to before it is renamed onto `path`: `PATH.tmp`.
 pub fn tmp_path(path: &Path) -> PathBuf {
+    appended(path, ".tmp")
+}
+
+/// `path` with `suffix` appended to its last component (`a.txt` → `a.txt.part`).
+fn appended(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_os_string();
-    name.push(".tmp");
+    name.push(suffix);
     PathBuf::from(name)
 }
 

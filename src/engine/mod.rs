@@ -103,7 +103,6 @@ impl Default for EngineConfig {
 /// Descriptors kept aside for the runtime, stdio, DNS look-ups and idle pooled connections.
 const RESERVED_DESCRIPTORS: u64 = 64;
 
-/// The soft limit on open files, where the platform has one.
 /// A local write failure every other file would hit too (disk full, quota, read-only file
 /// system): the run starts no more files.
 fn fails_every_file(e: &std::io::Error) -> bool {
@@ -111,6 +110,7 @@ fn fails_every_file(e: &std::io::Error) -> bool {
     matches!(e.kind(), StorageFull | QuotaExceeded | ReadOnlyFilesystem)
 }
 
+/// The soft limit on open files, where the platform has one.
 fn open_file_limit() -> Option<u64> {
     #[cfg(unix)]
     {
