@@ -33,16 +33,33 @@ fn redirect_policy() -> reqwest::redirect::Policy {
     })
 }
 
+/// The client for whole files: keep-alive connections, pooled and reused from file to file.
 pub(super) fn build(config: &EngineConfig) -> Result<reqwest::Client, Error> {
-    reqwest::Client::builder()
-        .user_agent(config.user_agent.clone())
-        .connect_timeout(config.connect_timeout)
+    builder(config)
         // Idle connections beyond what one host may use at once would never be reused, only
         // hold descriptors.
         .pool_max_idle_per_host(config.workers.min(config.max_per_host).max(1))
         .pool_idle_timeout(Duration::from_secs(30))
-        .redirect(redirect_policy())
-        .tcp_nodelay(true)
         .build()
         .map_err(|e| Error::Client(e.to_string()))
+}
+
+/// The client for the pieces of a split download: every request on a connection of its own,
+/// closed when its body ends or is dropped. A pool would open more sockets than requests: a
+/// request that finds no idle connection starts a connect, and when a connection comes back
+/// before that connect is done, the request takes it and the connect still completes, into
+/// the pool. Pieces are big, so one handshake each costs nothing measurable.
+pub(super) fn build_unpooled(config: &EngineConfig) -> Result<reqwest::Client, Error> {
+    builder(config)
+        .pool_max_idle_per_host(0)
+        .build()
+        .map_err(|e| Error::Client(e.to_string()))
+}
+
+fn builder(config: &EngineConfig) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(config.user_agent.clone())
+        .connect_timeout(config.connect_timeout)
+        .redirect(redirect_policy())
+        .tcp_nodelay(true)
 }

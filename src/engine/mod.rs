@@ -189,6 +189,8 @@ struct Ctx {
     plan: Arc<Plan>,
     config: Arc<EngineConfig>,
     client: reqwest::Client,
+    /// One connection per request: the pieces of split downloads.
+    piece_client: reqwest::Client,
     events: EventSender,
     cancel: Cancel,
     hosts: Arc<hosts::Hosts>,
@@ -228,15 +230,18 @@ impl Ctx {
 pub struct Engine {
     config: Arc<EngineConfig>,
     client: reqwest::Client,
+    piece_client: reqwest::Client,
 }
 
 impl Engine {
     pub fn new(mut config: EngineConfig) -> Result<Engine, Error> {
         fit_descriptors(&mut config, open_file_limit());
         let client = client::build(&config)?;
+        let piece_client = client::build_unpooled(&config)?;
         Ok(Engine {
             config: Arc::new(config),
             client,
+            piece_client,
         })
     }
 
@@ -255,6 +260,7 @@ impl Engine {
             plan: plan.clone(),
             config: self.config.clone(),
             client: self.client.clone(),
+            piece_client: self.piece_client.clone(),
             events,
             cancel,
             hosts: Arc::new(hosts::Hosts::new(

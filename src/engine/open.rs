@@ -4,7 +4,7 @@
 //! offset starts the file over: nothing is ever spliced from two versions.
 
 use super::Ctx;
-use super::request::{checked, send, send_range, status_failure};
+use super::request::{Connection, checked, send, send_range, status_failure};
 use super::resume::{self, Meta};
 use super::transfer::AttemptError;
 use crate::plan::FileConfig;
@@ -143,7 +143,7 @@ pub(super) async fn resumed_ranges(
     let total = meta.total.unwrap_or(0);
     let from = super::split::first_hole(meta.done.as_deref().unwrap_or_default(), total);
     if from < total {
-        let response = send_range(ctx, file, url, from, None, &meta).await?;
+        let response = send_range(ctx, Connection::Pooled, file, url, from, None, &meta).await?;
         let status = response.status();
         if status == StatusCode::PARTIAL_CONTENT {
             let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());

@@ -46,6 +46,16 @@ pub(super) fn request_error(e: reqwest::Error) -> AttemptError {
     failure
 }
 
+/// Which connection a request goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Connection {
+    /// A pooled keep-alive connection, reused from request to request.
+    Pooled,
+    /// A connection of its own, closed with its response: the pieces of a split download,
+    /// so that their sockets never outnumber their requests.
+    Own,
+}
+
 pub(super) async fn send(
     ctx: &Ctx,
     file: &FileConfig,
@@ -53,8 +63,10 @@ pub(super) async fn send(
     range: Option<(u64, &Meta)>,
 ) -> Result<reqwest::Response, AttemptError> {
     match range {
-        Some((offset, meta)) => send_range(ctx, file, url, offset, None, meta).await,
-        None => send_request(ctx, file, url, None).await,
+        Some((offset, meta)) => {
+            send_range(ctx, Connection::Pooled, file, url, offset, None, meta).await
+        }
+        None => send_request(ctx, Connection::Pooled, file, url, None).await,
     }
 }
 
@@ -62,6 +74,7 @@ pub(super) async fn send(
 /// describes (`If-Range`).
 pub(super) async fn send_range(
     ctx: &Ctx,
+    connection: Connection,
     file: &FileConfig,
     url: &url::Url,
     from: u64,
@@ -73,17 +86,22 @@ pub(super) async fn send_range(
         None => format!("bytes={from}-"),
     };
     let guarded = meta.if_range().map(|validator| (range, validator));
-    send_request(ctx, file, url, guarded).await
+    send_request(ctx, connection, file, url, guarded).await
 }
 
 async fn send_request(
     ctx: &Ctx,
+    connection: Connection,
     file: &FileConfig,
     url: &url::Url,
     range: Option<(String, &str)>,
 ) -> Result<reqwest::Response, AttemptError> {
     let config = &ctx.config;
-    let mut request = ctx.client.get(url.clone());
+    let client = match connection {
+        Connection::Pooled => &ctx.client,
+        Connection::Own => &ctx.piece_client,
+    };
+    let mut request = client.get(url.clone());
     for (name, value) in config
         .headers
         .iter()
@@ -117,7 +135,11 @@ async fn send_request(
             // A pooled keep-alive connection the server had just closed: nothing was wrong
             // with the request, so it goes again at once, on another connection, without
             // costing the file an attempt.
-            Err(e) if stale < STALE_RESENDS && closed_before_answer(&e) => {
+            Err(e)
+                if connection == Connection::Pooled
+                    && stale < STALE_RESENDS
+                    && closed_before_answer(&e) =>
+            {
                 stale += 1;
                 tracing::debug!(
                     "resending after a stale keep-alive connection: {}",

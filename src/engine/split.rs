@@ -1,13 +1,18 @@
-//! `--split N`: one large file over several connections. The file is cut into pieces, one per
-//! connection, written in place with positional writes; a connection that finishes takes half
-//! of the largest piece still in progress (work stealing), so one slow connection never
+//! `--split N`: one large file over at most N connections. The file is cut into pieces, one
+//! per connection, written in place with positional writes; a connection that finishes takes
+//! a piece nobody has taken (a resumed download can have more holes than connections), else
+//! half of the largest piece still in progress (work stealing), so one slow connection never
 //! decides the finish time. Every request after the first carries `If-Range`, and a piece is
-//! only accepted from a 206 that names the same version. The resume metadata records which
-//! ranges are done, so a split download resumes after a crash like a single one.
+//! only accepted from a 206 that names the same version. Each of those requests goes on a
+//! connection of its own, closed with its response (a piece cut short by stealing leaves the
+//! rest of its body unread): no pool stands between the pieces and their sockets, so there
+//! are never more sockets than requests, and each request holds a slot of the host's cap.
+//! The resume metadata records which ranges are done, so a split download resumes after a
+//! crash like a single one.
 
 use super::Ctx;
 use super::open::same_version;
-use super::request::{cause, send_range};
+use super::request::{Connection, cause, send_range};
 use super::resume::{self, Meta};
 use super::transfer::{AttemptError, Fetched, failed, io_error, with_host_slot};
 use crate::error::FailureKind;
@@ -48,13 +53,15 @@ pub(super) fn eligible(
 }
 
 /// One connection's piece: bytes `[start, end)`, of which `[start, written)` are on disk and
-/// `[written, next)` are being written.
+/// `[written, next)` are being written. `owned` once a connection has taken it (a resumed
+/// download can have more holes than connections).
 #[derive(Debug, Clone, Copy)]
 struct Piece {
     start: u64,
     written: u64,
     next: u64,
     end: u64,
+    owned: bool,
 }
 
 /// Bytes received for one piece, handed to the writer thread.
@@ -212,11 +219,13 @@ pub(super) async fn download(
     let pieces: Pieces = Arc::new(Mutex::new(
         planned
             .iter()
-            .map(|&[a, b]| Piece {
+            .enumerate()
+            .map(|(i, &[a, b])| Piece {
                 start: a,
                 written: a,
                 next: a,
                 end: b,
+                owned: i < connections,
             })
             .collect(),
     ));
@@ -240,7 +249,7 @@ pub(super) async fn download(
     };
     shared.store_meta()?;
     let mut first = first;
-    let runs = (0..planned.len()).map(|slot| {
+    let runs = (0..planned.len().min(connections)).map(|slot| {
         let response = match &first {
             Some((_, start)) if *start == planned[slot][0] => first.take().map(|(r, _)| r),
             _ => None,
@@ -327,9 +336,14 @@ impl Shared<'_> {
         }
     }
 
-    /// Takes the second half of the largest piece still in progress, as a new piece.
+    /// Takes a piece no connection has taken yet, or else the second half of the largest
+    /// piece still in progress, as a new piece.
     fn steal(&self) -> Option<usize> {
         let mut pieces = self.lock();
+        if let Some(slot) = pieces.iter().position(|p| !p.owned) {
+            pieces[slot].owned = true;
+            return Some(slot);
+        }
         let (victim, rest) = pieces
             .iter()
             .enumerate()
@@ -346,6 +360,7 @@ impl Shared<'_> {
             written: mid,
             next: mid,
             end,
+            owned: true,
         });
         Some(pieces.len() - 1)
     }
@@ -354,7 +369,16 @@ impl Shared<'_> {
         let ctx = self.ctx;
         with_host_slot(ctx, self.url, async {
             let (from, to) = (piece.next, Some(piece.end - 1));
-            let response = send_range(ctx, self.file, self.url, from, to, &self.meta).await?;
+            let response = send_range(
+                ctx,
+                Connection::Own,
+                self.file,
+                self.url,
+                from,
+                to,
+                &self.meta,
+            )
+            .await?;
             self.check_piece(&response, piece.next)?;
             self.stream(slot, response).await
         })
@@ -517,18 +541,21 @@ mod tests {
                 written: 15,
                 next: 18,
                 end: 20,
+                owned: true,
             },
             Piece {
                 start: 20,
                 written: 20,
                 next: 20,
                 end: 30,
+                owned: true,
             },
             Piece {
                 start: 30,
                 written: 40,
                 next: 40,
                 end: 40,
+                owned: true,
             },
         ];
         assert_eq!(done_ranges(&[[0, 10]], &pieces), vec![[0, 15], [30, 40]]);

@@ -57,6 +57,13 @@ fn split_downloads_one_file_over_several_ranged_connections() {
         f.sha256.as_deref() == Some(sha256_hex(&data).as_str()),
         "sha256 of the whole file",
     );
+    run.check(
+        f.attempts == 1,
+        format!(
+            "every piece was taken the first time: {} attempts",
+            f.attempts
+        ),
+    );
     run.check(ws.out_files() == ["big.bin"], "no .part or metadata left");
 }
 
@@ -145,6 +152,116 @@ fn a_split_download_resumes_only_its_missing_ranges() {
         "sha256 covers every range",
     );
     second.check(ws.out_files() == ["big.bin"], "no .part or metadata left");
+}
+
+/// Each piece has a connection of its own, closed with its response: a pool would open
+/// sockets beside the ones in use (a request that finds no idle connection starts a connect,
+/// and when a connection comes back meanwhile it takes that one and the connect completes
+/// anyway), which is how `--split 8` used to reach a 9th connection.
+#[test]
+fn split_pieces_open_no_connection_beyond_their_requests() {
+    let data = body(16 * MIB, 6);
+    let route = {
+        let data = data.clone();
+        Route::func(move |request, _| {
+            let reply = ranged(&data).keep_alive();
+            // Pieces [0, 4), [4, 8) and [8, 16) MiB. The first and the last are slow, so the
+            // middle one steals from them once done, its response read to the end.
+            let slow = request
+                .header("range")
+                .is_none_or(|r| range_start(r) == 8 * MIB as u64);
+            if slow {
+                reply.trickle(128 * 1024, Duration::from_millis(10))
+            } else {
+                reply
+            }
+        })
+    };
+    let server = FaultServer::start([("/big.bin", route)]);
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .args(["--json", "--split", "3"])
+            .arg(server.url("/big.bin")),
+    );
+    run.code(0);
+    run.check(ws.read_out("big.bin") == data, "the file is byte-exact");
+    let requests = server.requests_to("/big.bin");
+    let starts: Vec<u64> = requests
+        .iter()
+        .filter_map(|r| r.header("range").map(range_start))
+        .collect();
+    run.check(
+        starts.iter().any(|&s| s % (4 * MIB as u64) != 0),
+        format!("a stolen half was fetched: ranges from {starts:?}"),
+    );
+    run.check(
+        requests.iter().all(|r| r.conn_seq == 0),
+        format!("no piece reused a pooled connection: {requests:?}"),
+    );
+    run.check(
+        server.connections() == requests.len(),
+        format!(
+            "{} connections for {} requests",
+            server.connections(),
+            requests.len()
+        ),
+    );
+}
+
+/// A resumed download can have more holes than `--split` allows connections: the connections
+/// take the holes in turn rather than one connection per hole.
+#[test]
+fn a_resumed_split_download_keeps_to_its_connections() {
+    let data = body(16 * MIB, 8);
+    let healthy = Arc::new(AtomicBool::new(false));
+    let route = {
+        let (data, healthy) = (data.clone(), healthy.clone());
+        Route::func(move |request, _| {
+            if healthy.load(Ordering::SeqCst) {
+                // Long enough that requests sent together are answered together.
+                ranged(&data).delay(Duration::from_millis(100))
+            } else if request.header("range").is_some() {
+                // Every ranged piece dies after a mebibyte, leaving a hole each.
+                ranged(&data).reset_after(MIB)
+            } else {
+                ranged(&data)
+            }
+        })
+    };
+    let server = FaultServer::start([("/big.bin", route)]);
+    let ws = Workspace::new();
+    let first = ws.run(
+        ws.fetch()
+            .args(["--split", "4", "--retries", "0"])
+            .arg(server.url("/big.bin")),
+    );
+    first.code(1);
+    let meta = String::from_utf8(ws.read_out("big.bin.part.meta")).unwrap_or_default();
+    let holes = meta.matches("],[").count() + 1;
+    first.check(
+        meta.contains("\"done\"") && holes >= 3,
+        format!("every piece left a hole: {meta}"),
+    );
+
+    healthy.store(true, Ordering::SeqCst);
+    let second = ws.run(
+        ws.fetch()
+            .args(["--json", "--split", "2"])
+            .arg(server.url("/big.bin")),
+    );
+    second.code(0);
+    second.check(
+        ws.read_out("big.bin") == data,
+        "the resumed file is byte-exact",
+    );
+    second.check(
+        server.max_concurrent() <= 2,
+        format!(
+            "at most 2 requests at once, saw {}",
+            server.max_concurrent()
+        ),
+    );
 }
 
 #[test]

@@ -18,6 +18,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -295,6 +296,8 @@ struct State {
     active: Mutex<(usize, usize)>,
     /// Body bytes written for each request, by `seq`.
     sent: Mutex<HashMap<usize, u64>>,
+    /// Connections accepted, whether or not a request came on them.
+    accepted: AtomicUsize,
 }
 
 impl State {
@@ -349,6 +352,7 @@ impl FaultServer {
             log: Mutex::new(Vec::new()),
             active: Mutex::new((0, 0)),
             sent: Mutex::new(HashMap::new()),
+            accepted: AtomicUsize::new(0),
         });
         let listener = runtime
             .block_on(TcpListener::bind("127.0.0.1:0"))
@@ -361,6 +365,7 @@ impl FaultServer {
                     continue;
                 };
                 let state = accept_state.clone();
+                state.accepted.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(async move {
                     let _ = serve(stream, &state, conn).await;
                 });
@@ -417,6 +422,11 @@ impl FaultServer {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .1
+    }
+
+    /// How many connections were accepted, whether or not a request came on them.
+    pub fn connections(&self) -> usize {
+        self.state.accepted.load(Ordering::SeqCst)
     }
 
     /// The paths requested, in arrival order.
@@ -589,14 +599,16 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-/// `bytes=N-` → N.
-fn range_start(value: &str) -> Option<u64> {
-    value
-        .trim()
-        .strip_prefix("bytes=")?
-        .strip_suffix('-')?
-        .parse()
-        .ok()
+/// `bytes=N-` → (N, None); `bytes=N-M` → (N, Some(M)). Other forms (suffixes, several
+/// ranges) are not understood, so they get the whole body, as RFC 9110 allows.
+fn parse_range(value: &str) -> Option<(u64, Option<u64>)> {
+    let (first, last) = value.trim().strip_prefix("bytes=")?.split_once('-')?;
+    let first = first.parse().ok()?;
+    let last = match last {
+        "" => None,
+        last => Some(last.parse().ok().filter(|&l| l >= first)?),
+    };
+    Some((first, last))
 }
 
 /// Writes body bytes in pieces, counting what was written for `seq`.
@@ -637,14 +649,15 @@ async fn write_reply(
             None => true,
             Some(v) => Some(v) == validator,
         };
-        if let Some(start) = request.header("range").and_then(range_start)
+        if let Some((start, last)) = request.header("range").and_then(parse_range)
             && if_range_ok
         {
             let len = reply.body.len() as u64;
             if start < len {
+                let last = last.map_or(len - 1, |l| l.min(len - 1));
                 status = 206;
-                extra.push(format!("Content-Range: bytes {start}-{}/{len}", len - 1));
-                body = &reply.body[start as usize..];
+                extra.push(format!("Content-Range: bytes {start}-{last}/{len}"));
+                body = &reply.body[start as usize..=last as usize];
             } else {
                 status = 416;
                 extra.push(format!("Content-Range: bytes */{len}"));
