@@ -14,7 +14,9 @@ use super::Ctx;
 use super::open::same_version;
 use super::request::{Connection, cause, send_range};
 use super::resume::{self, Meta};
-use super::transfer::{AttemptError, Fetched, failed, io_error, with_host_slot};
+use super::transfer::{
+    AttemptError, Fetched, failed, io_error, let_connection_return, with_host_slot,
+};
 use crate::error::FailureKind;
 use crate::event::Event;
 use crate::plan::{FileConfig, FileId};
@@ -315,18 +317,29 @@ impl Shared<'_> {
         meta.store(&path).map_err(|e| io_error(&path, "write", e))
     }
 
-    /// One connection: its piece, then stolen halves of others, until nothing is left.
+    /// One connection: its piece, then stolen halves of others, until nothing is left. The one
+    /// given the attempt's first response works under the attempt's host slot throughout; the
+    /// others take a slot for each request.
     async fn connection(
         &self,
         mut slot: usize,
         mut response: Option<reqwest::Response>,
     ) -> Result<(), AttemptError> {
+        let attempts_slot = response.is_some();
         loop {
             let piece = self.lock()[slot];
             if piece.next < piece.end {
                 match response.take() {
                     Some(r) => self.stream(slot, r).await?,
-                    None => self.fetch_piece(slot, piece).await?,
+                    None if attempts_slot => self.fetch_piece(slot, piece).await?,
+                    None => {
+                        with_host_slot(self.ctx, self.url, self.fetch_piece(slot, piece)).await?
+                    }
+                }
+                if attempts_slot {
+                    // As `with_host_slot` does for the others: the socket of a response cut
+                    // short closes before this connection opens its next one.
+                    let_connection_return().await;
                 }
             }
             match self.steal() {
@@ -365,24 +378,22 @@ impl Shared<'_> {
         Some(pieces.len() - 1)
     }
 
+    /// Requests the rest of the piece of `slot` and streams it in.
     async fn fetch_piece(&self, slot: usize, piece: Piece) -> Result<(), AttemptError> {
         let ctx = self.ctx;
-        with_host_slot(ctx, self.url, async {
-            let (from, to) = (piece.next, Some(piece.end - 1));
-            let response = send_range(
-                ctx,
-                Connection::Own,
-                self.file,
-                self.url,
-                from,
-                to,
-                &self.meta,
-            )
-            .await?;
-            self.check_piece(&response, piece.next)?;
-            self.stream(slot, response).await
-        })
-        .await
+        let (from, to) = (piece.next, Some(piece.end - 1));
+        let response = send_range(
+            ctx,
+            Connection::Own,
+            self.file,
+            self.url,
+            from,
+            to,
+            &self.meta,
+        )
+        .await?;
+        self.check_piece(&response, piece.next)?;
+        self.stream(slot, response).await
     }
 
     /// Only a 206 for exactly this range of exactly this version may be written.

@@ -87,10 +87,10 @@ pub(super) async fn with_host_slot<T>(
 }
 
 /// Lets the tasks already woken run before this one goes on. hyper puts a finished
-/// connection back into its pool from a task of its own; a request sent before that task ran
-/// finds no idle connection and opens one more (more than `--max-per-host` at once, and a
-/// wasted handshake).
-async fn let_connection_return() {
+/// connection back into its pool, and closes one whose body was dropped unread, from a task
+/// of its own; a request sent before that task ran would open one more connection beside it
+/// (more than `--max-per-host` at once, and a wasted handshake).
+pub(super) async fn let_connection_return() {
     let mut yielded = false;
     std::future::poll_fn(|cx| {
         if yielded {
