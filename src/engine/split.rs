@@ -14,8 +14,10 @@ use super::Ctx;
 use super::open::same_version;
 use super::request::{Connection, cause, send_range};
 use super::resume::{self, Meta};
+use super::sink::reserve;
 use super::transfer::{
-    AttemptError, Fetched, failed, io_error, let_connection_return, with_host_slot,
+    AttemptError, Fetched, failed, io_error, let_connection_return, remove_fresh, reserve_error,
+    with_host_slot,
 };
 use crate::error::FailureKind;
 use crate::event::Event;
@@ -205,14 +207,16 @@ pub(super) async fn download(
         .truncate(false)
         .open(part)
         .map_err(|e| io_error(part, "open", e))?;
-    // Reserve the blocks now: a disk too small fails here, before any byte is fetched.
-    // Where the file system cannot preallocate, a sparse file of the right length does.
-    match rustix::fs::fallocate(&out, rustix::fs::FallocateFlags::empty(), 0, total) {
-        Ok(()) => {}
-        Err(rustix::io::Errno::OPNOTSUPP | rustix::io::Errno::NOSYS) => {
-            out.set_len(total).map_err(|e| io_error(part, "size", e))?;
+    // The pieces write at their offsets into a file of the full length, its blocks reserved
+    // where the file system can (else a sparse file).
+    let reserved = reserve(&out, 0, total, false).map_err(|e| {
+        if done_before.is_empty() {
+            remove_fresh(part);
         }
-        Err(e) => return Err(io_error(part, "allocate", e.into())),
+        reserve_error(part, total, e)
+    })?;
+    if !reserved {
+        out.set_len(total).map_err(|e| io_error(part, "size", e))?;
     }
     let connections = (ctx.config.split as usize)
         .min(ctx.config.max_per_host)

@@ -8,7 +8,7 @@ use super::hosts::{HostOutcome, host_key};
 use super::open::{Body, fresh, resumed, resumed_ranges};
 use super::request::cause;
 use super::resume::{self, Local};
-use super::sink::Sink;
+use super::sink::{OpenError, Sink};
 use super::speed::SpeedCheck;
 use crate::checksum::{Digests, Hashers};
 use crate::error::{FailureKind, FileError};
@@ -102,6 +102,27 @@ pub(super) async fn let_connection_return() {
         std::task::Poll::Pending
     })
     .await;
+}
+
+/// The disk space for the `len` bytes still to come to `path` could not be reserved. Only
+/// this file fails: unlike a write that finds the disk full, it says nothing about smaller
+/// files.
+pub(super) fn reserve_error(path: &Path, len: u64, e: std::io::Error) -> AttemptError {
+    failed(
+        FailureKind::Io,
+        format!(
+            "cannot reserve {} for {}: {e}",
+            indicatif::HumanBytes(len),
+            path.display()
+        ),
+    )
+}
+
+/// Removes what a fresh attempt put on disk for `part` (the part and its resume metadata),
+/// when the file fails before a byte of it was kept: nothing was there before it either.
+pub(super) fn remove_fresh(part: &Path) {
+    let _ = std::fs::remove_file(part);
+    let _ = std::fs::remove_file(resume::meta_path(part));
 }
 
 pub(super) fn io_error(path: &Path, action: &str, e: std::io::Error) -> AttemptError {
@@ -279,8 +300,15 @@ async fn stream_body(
         hash_prefix(ctx, part, start, file).await?
     };
     let expected = total.map(|t| t - start.min(t));
-    let mut out =
-        Sink::open(part, start, expected, hashers).map_err(|e| io_error(part, "create", e))?;
+    let mut out = Sink::open(part, start, expected, hashers).map_err(|e| match e {
+        OpenError::Create(e) => io_error(part, "create", e),
+        OpenError::Reserve { len, error } => {
+            if start == 0 {
+                remove_fresh(part);
+            }
+            reserve_error(part, len, error)
+        }
+    })?;
     let mut written = start;
     let mut last_progress = Instant::now();
     let mut speed = SpeedCheck::new(config.min_speed, config.min_speed_time, start);

@@ -320,6 +320,42 @@ fn max_size_refuses_by_content_length_after_one_request() {
     assert_eq!(ws.out_files(), ["small.bin"], "{}", run.report());
 }
 
+/// The space a file needs is reserved before its body is read. A file no disk can hold fails
+/// at once, saying why, and leaves nothing behind; a disk too small for one file says
+/// nothing about the next (unlike a write that finds the disk full, which stops the run).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_the_disk_cannot_hold_fails_before_its_body_and_the_others_go_on() {
+    let server = FaultServer::start([
+        (
+            "/huge.bin",
+            Route::always(Reply::ok(body(1024 * 1024, 8)).announce(1 << 62)),
+        ),
+        ("/small.bin", Route::always(Reply::ok(body(300 * 1024, 9)))),
+    ]);
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .args(["--json", "--workers", "1"])
+            .arg(server.url("/huge.bin"))
+            .arg(server.url("/small.bin")),
+    );
+    run.code(1);
+    let s = run.summary();
+    let huge = s.file("huge.bin");
+    assert_eq!(huge.status, Status::Failed, "{}", run.report());
+    let e = huge.error.as_ref().unwrap();
+    assert!(
+        e.message.contains("cannot reserve 4.00 EiB for") && e.message.contains("huge.bin"),
+        "{}",
+        run.report()
+    );
+    assert_eq!(huge.attempts, 1, "{}", run.report());
+    assert_eq!(huge.bytes, 0, "{}", run.report());
+    assert_eq!(s.file("small.bin").status, Status::Completed);
+    assert_eq!(ws.out_files(), ["small.bin"], "{}", run.report());
+}
+
 #[test]
 fn max_size_refuses_a_body_without_length_once_exceeded() {
     let server = FaultServer::start([(

@@ -3,7 +3,8 @@
 //! `Range` or a resource that changed restarts from zero, never splicing two versions.
 
 use crate::support::{
-    FaultServer, OUT, Reply, Route, Status, Workspace, body, dl_std, sha256_hex, wait_until,
+    FaultServer, OUT, Reply, Route, Status, Workspace, body, dl_std, run_on_small_tmpfs,
+    sha256_hex, wait_until,
 };
 use std::time::{Duration, Instant};
 
@@ -767,65 +768,60 @@ fn a_write_error_fails_the_file_as_io_stops_new_files_and_exits_1() {
 }
 
 #[test]
-fn a_full_tmpfs_fails_the_file_as_io_stops_new_files_and_exits_1() {
-    // A real 256 KiB filesystem, mounted in a private mount namespace (unshare) so nothing
-    // outlives the test; skipped where namespaces or mounts are not allowed.
+fn a_disk_that_fills_up_fails_the_file_as_io_stops_new_files_and_exits_1() {
+    // A real 256 KiB file system (skipped where it cannot be made). The big file comes
+    // without a length, so no space can be reserved for it: its writes find the disk full.
+    let data = body(2 * MIB, 52);
+    let s = FaultServer::start([
+        (
+            "/big.bin",
+            Route::always(Reply::ok(&data).etag("v1").close_delimited()),
+        ),
+        ("/small1.txt", Route::always(Reply::ok("one"))),
+        ("/small2.txt", Route::always(Reply::ok("two"))),
+    ]);
     let ws = Workspace::new();
-    std::fs::create_dir(ws.out()).unwrap();
-    let can_mount = std::process::Command::new("unshare")
-        .args([
-            "-rm",
-            "sh",
-            "-c",
-            "mount -t tmpfs -o size=256k tmpfs \"$1\"",
-            "sh",
-        ])
-        .arg(ws.out())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|st| st.success());
-    if !can_mount {
-        crate::support::skip("cannot mount a tmpfs in a user namespace here");
-        return;
-    }
-    let (s, _) = disk_full_server();
-    let listing = ws.root().join("listing.txt");
-    // Mount, run dl, then list the download dir (the mount vanishes with the namespace).
-    let script = r#"mount -t tmpfs -o size=256k tmpfs "$1" || exit 99
-dir=$1; listing=$2; shift 2
-"$@"; rc=$?
-find "$dir" -mindepth 1 -printf '%P %s\n' | sort > "$listing"
-exit $rc"#;
-    let mut cmd = std::process::Command::new("unshare");
-    crate::support::isolate(&mut cmd, &ws.root().join("home"));
-    cmd.current_dir(ws.root())
-        .args(["-rm", "sh", "-c", script, "sh"])
-        .arg(ws.out())
-        .arg(&listing)
-        .arg(env!("CARGO_BIN_EXE_dl"))
-        .args(disk_full_args(&s));
-    let mut cmd = assert_cmd::Command::from_std(cmd);
-    cmd.write_stdin(Vec::new())
-        .timeout(crate::support::RUN_TIMEOUT);
     let started = Instant::now();
-    let run = ws.run(&mut cmd);
+    let Some((run, held)) = run_on_small_tmpfs(&ws, "256k", &disk_full_args(&s)) else {
+        return;
+    };
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "promptly\n{}",
         run.report()
     );
     assert_disk_full(&run, &s);
-    let files = std::fs::read_to_string(&listing).unwrap_or_default();
-    let names: Vec<&str> = files.lines().filter_map(|l| l.split(' ').next()).collect();
-    assert!(
-        !names.contains(&"big.bin"),
-        "no final file on the full disk: {files}\n{}",
+    let names: Vec<&str> = held.iter().filter_map(|l| l.split(' ').next()).collect();
+    assert_eq!(
+        names,
+        ["big.bin.part", "big.bin.part.meta"],
+        "no final file on the full disk, and the partial download is kept for a re-run\n{}",
         run.report()
     );
+}
+
+#[test]
+fn a_file_too_big_for_the_disk_fails_at_once_and_the_smaller_ones_still_land() {
+    // Its length is known, so its space is reserved first: the disk is not full, this file
+    // just does not fit. It fails without a byte written or left behind, and the run goes on.
+    let (s, _) = disk_full_server();
+    let ws = Workspace::new();
+    let Some((run, held)) = run_on_small_tmpfs(&ws, "256k", &disk_full_args(&s)) else {
+        return;
+    };
+    run.code(1);
+    let summary = run.summary();
+    let big = summary.file("big.bin");
+    assert_eq!(big.status, Status::Failed, "{}", run.report());
+    let e = big.error.as_ref().unwrap();
+    assert_eq!(e.kind, "io", "{}", run.report());
     assert!(
-        names.contains(&"big.bin.part") && names.contains(&"big.bin.part.meta"),
-        "the partial download is kept for a re-run: {files}\n{}",
+        e.message
+            .contains("cannot reserve 2.00 MiB for dl-out/big.bin.part"),
+        "{}",
         run.report()
     );
+    assert_eq!(big.attempts, 1, "{}", run.report());
+    assert_eq!(summary.stats.completed, 2, "{}", run.report());
+    assert_eq!(held, ["small1.txt 3", "small2.txt 3"], "{}", run.report());
 }

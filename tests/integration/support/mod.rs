@@ -197,6 +197,53 @@ impl Workspace {
     }
 }
 
+/// Runs `dl` with `args`, from the workspace root, with the download directory on a tmpfs
+/// of `size` (`256k`, `4m`) mounted in a private mount namespace (unshare), so nothing
+/// outlives the run. Returns the run and what the tmpfs held after it (sorted `NAME SIZE`
+/// lines, listed before the mount went away), or `None` (the test is then skipped, and says
+/// so) where user namespaces or mounts are not allowed.
+pub fn run_on_small_tmpfs(
+    ws: &Workspace,
+    size: &str,
+    args: &[String],
+) -> Option<(Run, Vec<String>)> {
+    std::fs::create_dir_all(ws.out()).expect("create the download dir");
+    let mount = r#"mount -t tmpfs -o "size=$1" tmpfs "$2" || exit 99"#;
+    let can_mount = std::process::Command::new("unshare")
+        .args(["-rm", "sh", "-c", mount, "sh", size])
+        .arg(ws.out())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|st| st.success());
+    if !can_mount {
+        skip("cannot mount a tmpfs in a user namespace here");
+        return None;
+    }
+    let listing = ws.root().join("tmpfs-listing.txt");
+    let script = format!(
+        r#"{mount}
+dir=$2; listing=$3; shift 3
+"$@"; rc=$?
+find "$dir" -mindepth 1 -printf '%P %s
+' | sort > "$listing"
+exit $rc"#
+    );
+    let mut cmd = std::process::Command::new("unshare");
+    isolate(&mut cmd, &ws.root().join("home"));
+    cmd.current_dir(ws.root())
+        .args(["-rm", "sh", "-c", &script, "sh", size])
+        .arg(ws.out())
+        .arg(&listing)
+        .arg(env!("CARGO_BIN_EXE_dl"))
+        .args(args);
+    let mut cmd = assert_cmd::Command::from_std(cmd);
+    cmd.write_stdin(Vec::new()).timeout(RUN_TIMEOUT);
+    let run = ws.run(&mut cmd);
+    let held = std::fs::read_to_string(&listing).unwrap_or_default();
+    Some((run, held.lines().map(String::from).collect()))
+}
+
 /// Sorted relative paths of every file under `dir` (empty directories as `dir/`).
 pub fn list_files(dir: &Path) -> Vec<String> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
