@@ -225,8 +225,7 @@ pub fn run_on_small_tmpfs(
         r#"{mount}
 dir=$2; listing=$3; shift 3
 "$@"; rc=$?
-find "$dir" -mindepth 1 -printf '%P %s
-' | sort > "$listing"
+find "$dir" -mindepth 1 -printf '%P %s\n' | sort > "$listing"
 exit $rc"#
     );
     let mut cmd = std::process::Command::new("unshare");
