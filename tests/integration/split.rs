@@ -1,7 +1,7 @@
 //! `--split` (several connections for one large file, resumable by ranges) and `--limit-rate`.
 
-use crate::support::server::{FaultServer, Reply, Route};
-use crate::support::{Workspace, body, sha256_hex};
+use crate::support::server::{FaultServer, Reply, Request, Route};
+use crate::support::{Run, Workspace, body, sha256_hex};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -13,6 +13,21 @@ fn ranged(data: &[u8]) -> Reply {
         .etag("v1")
         .header("Accept-Ranges", "bytes")
         .honour_range()
+}
+
+/// Fetches `/big.bin` with `--split 3`, checks that it landed whole and byte-exact, and returns
+/// the workspace (kept alive), the run and the server's requests for the file.
+fn fetch_in_three(server: &FaultServer, data: &[u8]) -> (Workspace, Run, Vec<Request>) {
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .args(["--json", "--split", "3"])
+            .arg(server.url("/big.bin")),
+    );
+    run.code(0);
+    run.check(ws.read_out("big.bin") == data, "the file is byte-exact");
+    let requests = server.requests_to("/big.bin");
+    (ws, run, requests)
 }
 
 fn range_start(value: &str) -> u64 {
@@ -28,15 +43,7 @@ fn range_start(value: &str) -> u64 {
 fn split_downloads_one_file_over_several_ranged_connections() {
     let data = body(12 * MIB, 7);
     let server = FaultServer::start([("/big.bin", Route::always(ranged(&data)))]);
-    let ws = Workspace::new();
-    let run = ws.run(
-        ws.fetch()
-            .args(["--json", "--split", "3"])
-            .arg(server.url("/big.bin")),
-    );
-    run.code(0);
-    run.check(ws.read_out("big.bin") == data, "the file is byte-exact");
-    let requests = server.requests_to("/big.bin");
+    let (ws, run, requests) = fetch_in_three(&server, &data);
     let ranged: Vec<_> = requests
         .iter()
         .filter(|r| r.header("range").is_some())
@@ -178,15 +185,7 @@ fn split_pieces_open_no_connection_beyond_their_requests() {
         })
     };
     let server = FaultServer::start([("/big.bin", route)]);
-    let ws = Workspace::new();
-    let run = ws.run(
-        ws.fetch()
-            .args(["--json", "--split", "3"])
-            .arg(server.url("/big.bin")),
-    );
-    run.code(0);
-    run.check(ws.read_out("big.bin") == data, "the file is byte-exact");
-    let requests = server.requests_to("/big.bin");
+    let (_ws, run, requests) = fetch_in_three(&server, &data);
     let starts: Vec<u64> = requests
         .iter()
         .filter_map(|r| r.header("range").map(range_start))
