@@ -82,7 +82,9 @@ const BATCH_BYTES: usize = 256 * 1024;
 /// (up to 2 MiB), and in a VM whose balloon reports free memory to the host, large free blocks
 /// are the ones most likely handed back: filling them costs a host fault per page. Small writes
 /// (wget2 writes 100 KiB) get small folios from recently used memory; in the benchmark's
-/// `--split 8` runs this removed most slow runs, for a few hundredths of a second of CPU per GiB.
+/// `--split 8` runs, slow runs became about half as frequent, for a few hundredths of a second
+/// of CPU per GiB. Whole-file writes (`sink`) keep their 256 KiB batches: capped, they measured
+/// no different.
 const WRITE_MAX: usize = 100 * 1024;
 
 type Pieces = Arc<Mutex<Vec<Piece>>>;
