@@ -16,8 +16,7 @@ use super::request::{Connection, cause, send_range};
 use super::resume::{self, Meta};
 use super::sink::reserve;
 use super::transfer::{
-    AttemptError, Fetched, failed, io_error, let_connection_return, remove_fresh, reserve_error,
-    with_host_slot,
+    AttemptError, Fetched, failed, io_error, let_connection_return, reserve_failed, with_host_slot,
 };
 use crate::error::FailureKind;
 use crate::event::Event;
@@ -218,12 +217,8 @@ pub(super) async fn download(
         .map_err(|e| io_error(part, "open", e))?;
     // The pieces write at their offsets into a file of the full length, its blocks reserved
     // where the file system can (else a sparse file).
-    let reserved = reserve(&out, 0, total, false).map_err(|e| {
-        if done_before.is_empty() {
-            remove_fresh(part);
-        }
-        reserve_error(part, total, e)
-    })?;
+    let reserved = reserve(&out, 0, total, false)
+        .map_err(|e| reserve_failed(part, total, e, done_before.is_empty()))?;
     if !reserved {
         out.set_len(total).map_err(|e| io_error(part, "size", e))?;
     }

@@ -104,25 +104,28 @@ pub(super) async fn let_connection_return() {
     .await;
 }
 
-/// The disk space for the `len` bytes still to come to `path` could not be reserved. Only
+/// The disk space for the `len` bytes still to come to `part` could not be reserved. Only
 /// this file fails: unlike a write that finds the disk full, it says nothing about smaller
-/// files.
-pub(super) fn reserve_error(path: &Path, len: u64, e: std::io::Error) -> AttemptError {
+/// files. A `fresh` attempt (nothing of the file was on disk before it) leaves nothing behind:
+/// its part and resume metadata are removed.
+pub(super) fn reserve_failed(
+    part: &Path,
+    len: u64,
+    e: std::io::Error,
+    fresh: bool,
+) -> AttemptError {
+    if fresh {
+        let _ = std::fs::remove_file(part);
+        let _ = std::fs::remove_file(resume::meta_path(part));
+    }
     failed(
         FailureKind::Io,
         format!(
             "cannot reserve {} for {}: {e}",
             indicatif::HumanBytes(len),
-            path.display()
+            part.display()
         ),
     )
-}
-
-/// Removes what a fresh attempt put on disk for `part` (the part and its resume metadata),
-/// when the file fails before a byte of it was kept: nothing was there before it either.
-pub(super) fn remove_fresh(part: &Path) {
-    let _ = std::fs::remove_file(part);
-    let _ = std::fs::remove_file(resume::meta_path(part));
 }
 
 pub(super) fn io_error(path: &Path, action: &str, e: std::io::Error) -> AttemptError {
@@ -302,12 +305,7 @@ async fn stream_body(
     let expected = total.map(|t| t - start.min(t));
     let mut out = Sink::open(part, start, expected, hashers).map_err(|e| match e {
         OpenError::Create(e) => io_error(part, "create", e),
-        OpenError::Reserve { len, error } => {
-            if start == 0 {
-                remove_fresh(part);
-            }
-            reserve_error(part, len, error)
-        }
+        OpenError::Reserve { len, error } => reserve_failed(part, len, error, start == 0),
     })?;
     let mut written = start;
     let mut last_progress = Instant::now();
