@@ -31,9 +31,12 @@ pub(super) enum Sink {
         batch: Vec<Bytes>,
         batch_len: usize,
         tx: tokio::sync::mpsc::Sender<Vec<Bytes>>,
-        writer: tokio::task::JoinHandle<io::Result<Hashers>>,
+        /// `None` once awaited: the writer refused a batch and that write returned its error.
+        writer: Option<Writer>,
     },
 }
+
+type Writer = tokio::task::JoinHandle<io::Result<Hashers>>;
 
 /// Opens `part` for writing at `start`: created (truncated) for a fresh download, cut back to
 /// exactly `start` bytes and positioned there for a resumed one.
@@ -122,7 +125,7 @@ impl Sink {
             batch: Vec::new(),
             batch_len: 0,
             tx,
-            writer,
+            writer: Some(writer),
         })
     }
 
@@ -165,26 +168,38 @@ impl Sink {
                     send(&tx, &mut writer, batch).await?;
                 }
                 drop(tx);
-                Ok((writer.await.map_err(io::Error::other)??, None))
+                match writer {
+                    Some(writer) => Ok((writer.await.map_err(io::Error::other)??, None)),
+                    None => Err(stopped(None).await),
+                }
             }
         }
     }
 }
 
-/// Hands a batch to the writer; if the writer has stopped, its result says why.
+/// Hands a batch to the writer; if the writer has stopped, its result says why (once: a
+/// finished task cannot be awaited again).
 async fn send(
     tx: &tokio::sync::mpsc::Sender<Vec<Bytes>>,
-    writer: &mut tokio::task::JoinHandle<io::Result<Hashers>>,
+    writer: &mut Option<Writer>,
     batch: Vec<Bytes>,
 ) -> io::Result<()> {
     if tx.send(batch).await.is_ok() {
         return Ok(());
     }
-    Err(match writer.await {
+    Err(stopped(writer.take()).await)
+}
+
+/// Why the writer stopped; `None` when that was already said.
+async fn stopped(writer: Option<Writer>) -> io::Error {
+    let Some(writer) = writer else {
+        return io::Error::other("the writer stopped early");
+    };
+    match writer.await {
         Ok(Err(e)) => e,
         Ok(Ok(_)) => io::Error::other("the writer stopped early"),
         Err(e) => io::Error::other(e),
-    })
+    }
 }
 
 fn write_loop(
@@ -265,6 +280,28 @@ mod tests {
                 assert!(meta.blocks() * 512 >= announced, "{} blocks", meta.blocks());
             }
         }
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_fails_makes_the_write_and_then_the_finish_fail() {
+        // `/dev/full` takes the file's place: every write fails with "no space". Once the
+        // writer has stopped, a write says why, and finishing says so again: the writer's
+        // task is not awaited a second time (tokio panics on that).
+        let dir = tempfile::tempdir().unwrap();
+        let part = dir.path().join("full.part");
+        std::os::unix::fs::symlink("/dev/full", &part).unwrap();
+        let mut sink = Sink::open(&part, 0, None, Hashers::new(None, false)).unwrap();
+        let mut refused = None;
+        for _ in 0..1000 {
+            if let Err(e) = sink.write(Bytes::from(vec![1u8; BATCH_BYTES])).await {
+                refused = Some(e);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        let refused = refused.expect("a write fails once the writer has stopped");
+        assert_eq!(refused.raw_os_error(), Some(28), "{refused}");
+        assert!(sink.finish().await.is_err());
     }
 
     #[test]
