@@ -11,7 +11,7 @@ use crate::paths;
 use crate::secret::Secret;
 use reqwest::header::{HeaderName, HeaderValue};
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,24 +194,15 @@ pub struct PlanBuilder {
     entries_seen: usize,
 }
 
-/// FNV-1a: stable across runs and machines (`--shard` depends on that).
-fn stable_hash(text: &str) -> u64 {
-    let mut hasher = Fnv(0xcbf2_9ce4_8422_2325);
-    text.hash(&mut hasher);
+/// FNV-1a of `parts` as one string (the bytes `str::hash` feeds a hasher): stable across
+/// runs and machines (`--shard` depends on that), and `base` + `suffix` needs no allocation.
+fn stable_hash(parts: &[&str]) -> u64 {
+    let mut hasher = fnv::FnvHasher::default();
+    for part in parts {
+        hasher.write(part.as_bytes());
+    }
+    hasher.write_u8(0xff);
     hasher.finish()
-}
-
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
 }
 
 fn parse_url(text: &str, what: &str) -> Result<url::Url, String> {
@@ -372,11 +363,17 @@ impl PlanBuilder {
         }
     }
 
-    fn find_claim(&self, path: &str) -> Option<&Claim> {
-        match self.claims.get(&stable_hash(path)) {
-            Some(claim) if &*self.files[claim.file as usize].path == path => Some(claim),
-            _ => self.collisions.get(path),
+    /// The claim on the destination `base` + `suffix`, if any.
+    fn find_claim(&self, base: &str, suffix: &str) -> Option<&Claim> {
+        if let Some(claim) = self.claims.get(&stable_hash(&[base, suffix]))
+            && self.files[claim.file as usize].path.strip_prefix(base) == Some(suffix)
+        {
+            return Some(claim);
         }
+        if self.collisions.is_empty() {
+            return None;
+        }
+        self.collisions.get(format!("{base}{suffix}").as_str())
     }
 
     fn describe(&self, claim: &Claim) -> String {
@@ -391,7 +388,7 @@ impl PlanBuilder {
     /// Claims a destination, refusing one that is already taken, that is the `.part` sibling
     /// of another, or that is a file where another entry needs a directory (either order).
     fn claim(&mut self, path: &str, entry: &Located<FileSpec>) -> Result<(), String> {
-        if let Some(first) = self.find_claim(path) {
+        if let Some(first) = self.find_claim(path, "") {
             return Err(format!(
                 "destination {path:?} is also the destination of {}",
                 self.describe(first)
@@ -399,8 +396,8 @@ impl PlanBuilder {
         }
         for suffix in paths::SIBLING_SUFFIXES {
             let sibling = match path.strip_suffix(suffix) {
-                Some(base) => self.find_claim(base),
-                None => self.find_claim(&format!("{path}{suffix}")),
+                Some(base) => self.find_claim(base, ""),
+                None => self.find_claim(path, suffix),
             };
             if let Some(other) = sibling {
                 return Err(format!(
@@ -411,7 +408,7 @@ impl PlanBuilder {
         }
         let mut prefix = path;
         while let Some((parent, _)) = prefix.rsplit_once('/') {
-            if let Some(other) = self.find_claim(parent) {
+            if let Some(other) = self.find_claim(parent, "") {
                 return Err(format!(
                     "destination {path:?} needs {parent:?} to be a directory, but it is the file of {}",
                     self.describe(other)
@@ -419,7 +416,7 @@ impl PlanBuilder {
             }
             prefix = parent;
         }
-        if let Some(&user) = self.dirs.get(&stable_hash(path)) {
+        if let Some(&user) = self.dirs.get(&stable_hash(&[path])) {
             let user_path = &self.files[user as usize].path;
             if user_path.starts_with(path) && user_path.as_bytes().get(path.len()) == Some(&b'/') {
                 return Err(format!(
@@ -430,7 +427,7 @@ impl PlanBuilder {
         let id = self.files.len() as FileId;
         let mut prefix = path;
         while let Some((parent, _)) = prefix.rsplit_once('/') {
-            self.dirs.entry(stable_hash(parent)).or_insert(id);
+            self.dirs.entry(stable_hash(&[parent])).or_insert(id);
             prefix = parent;
         }
         let claim = Claim {
@@ -438,7 +435,7 @@ impl PlanBuilder {
             source: self.source_index(&entry.source),
             line: entry.line,
         };
-        let hash = stable_hash(path);
+        let hash = stable_hash(&[path]);
         match self.claims.entry(hash) {
             std::collections::hash_map::Entry::Occupied(_) => {
                 self.collisions.insert(path.into(), claim);
@@ -464,7 +461,7 @@ impl PlanBuilder {
         }
         let mut files = self.files;
         if let Some((k, n)) = self.options.shard {
-            files.retain(|f| stable_hash(&f.path) % u64::from(n) == u64::from(k - 1));
+            files.retain(|f| stable_hash(&[&f.path]) % u64::from(n) == u64::from(k - 1));
         }
         Ok(Plan {
             dir: self.options.dir,
@@ -610,5 +607,16 @@ mod tests {
         seen.sort();
         seen.dedup();
         assert_eq!(seen.len(), 200);
+    }
+
+    #[test]
+    fn the_shard_hash_is_fnv1a_of_the_path_and_does_not_depend_on_how_it_is_cut() {
+        // FNV-1a 64 of b"docs/a.bin\xff" (what `str::hash` feeds a hasher): machines that
+        // split one input with `--shard` must all agree, whatever version each runs.
+        assert_eq!(stable_hash(&["docs/a.bin"]), 0x2f8a_5d3a_968c_95d6);
+        assert_eq!(stable_hash(&["docs/a", ".bin"]), 0x2f8a_5d3a_968c_95d6);
+        let mut std_hasher = fnv::FnvHasher::default();
+        std::hash::Hash::hash("docs/a.bin", &mut std_hasher);
+        assert_eq!(std_hasher.finish(), 0x2f8a_5d3a_968c_95d6);
     }
 }

@@ -4,47 +4,61 @@
 //! lookups per file (each of which allocates and frees a kernel dentry). The listing is a
 //! snapshot: a file that appears later is still caught by the no-clobber rename.
 
-use std::collections::{HashMap, HashSet};
-use std::ffi::OsString;
+use fnv::{FnvHashMap, FnvHashSet};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::{Path, is_separator};
 use std::sync::Mutex;
 
 #[derive(Debug, Default)]
 pub(super) struct Dirs {
-    /// Directory → the names it held when first used.
-    listed: Mutex<HashMap<PathBuf, HashSet<OsString>>>,
+    /// Directory → the names it held when first used, both as bytes: the directory as the
+    /// callers' paths spell it up to their last separator (see `split`). Hashed with FNV and
+    /// cut by hand, because `Path` hashes and splits component by component, and this is asked
+    /// four or five times per file.
+    listed: Mutex<FnvHashMap<Vec<u8>, FnvHashSet<Vec<u8>>>>,
+}
+
+/// `path` cut at its last separator: its directory's bytes and its name's. `None` for a path
+/// without one.
+fn split(path: &Path) -> Option<(&[u8], &[u8])> {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let cut = bytes.iter().rposition(|&b| is_separator(char::from(b)))?;
+    Some((&bytes[..cut], &bytes[cut + 1..]))
 }
 
 impl Dirs {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, HashSet<OsString>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, FnvHashMap<Vec<u8>, FnvHashSet<Vec<u8>>>> {
         self.listed.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Makes sure `dir` exists; the first time, notes what is in it.
-    pub(super) fn ensure(&self, dir: &Path) -> io::Result<()> {
+    /// Makes sure the directory of `path` exists; the first time, notes what is in it.
+    pub(super) fn ensure(&self, path: &Path) -> io::Result<()> {
+        let Some((key, _)) = split(path) else {
+            return Ok(());
+        };
         let mut listed = self.lock();
-        if listed.contains_key(dir) {
+        if listed.contains_key(key) {
             return Ok(());
         }
+        let dir = path.parent().unwrap_or(Path::new("/"));
         let names = match std::fs::read_dir(dir) {
             Ok(entries) => entries
-                .filter_map(|e| e.ok().map(|e| e.file_name()))
+                .filter_map(|e| e.ok().map(|e| e.file_name().into_encoded_bytes()))
                 .collect(),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 std::fs::create_dir_all(dir)?;
-                HashSet::new()
+                FnvHashSet::default()
             }
             Err(e) => return Err(e),
         };
-        listed.insert(dir.to_path_buf(), names);
+        listed.insert(key.to_vec(), names);
         Ok(())
     }
 
     /// False only when `path`'s directory was listed and did not hold its name: then there is
     /// no need to look. (Names this run creates are looked up for real: see the callers.)
     pub(super) fn may_exist(&self, path: &Path) -> bool {
-        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        let Some((dir, name)) = split(path) else {
             return true;
         };
         self.lock()
@@ -56,6 +70,7 @@ impl Dirs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     #[test]
     fn lists_once_and_answers_from_the_listing() {
@@ -66,14 +81,23 @@ mod tests {
             dirs.may_exist(&dir.join("x")),
             "unknown directory: must look"
         );
-        dirs.ensure(&dir).unwrap();
+        dirs.ensure(&dir.join("x")).unwrap();
         assert!(dir.is_dir());
         assert!(!dirs.may_exist(&dir.join("x")));
 
         std::fs::write(root.path().join("had"), "").unwrap();
-        dirs.ensure(root.path()).unwrap();
+        dirs.ensure(&root.path().join("had")).unwrap();
         assert!(dirs.may_exist(&root.path().join("had")));
         assert!(dirs.may_exist(&root.path().join("sub")));
         assert!(!dirs.may_exist(&root.path().join("none")));
+
+        // However a directory is spelt, the same spelling gets the same answer; another
+        // spelling of it was not listed, so its names are looked up for real.
+        let doubled = |name: &str| PathBuf::from(format!("{}//{name}", root.path().display()));
+        let fresh = Dirs::default();
+        fresh.ensure(&doubled("had")).unwrap();
+        assert!(fresh.may_exist(&doubled("had")));
+        assert!(!fresh.may_exist(&doubled("none")));
+        assert!(fresh.may_exist(&root.path().join("none")));
     }
 }

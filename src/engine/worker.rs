@@ -21,9 +21,8 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
     let file = &ctx.plan.files[id as usize];
     let dest = ctx.plan.destination(file);
     let mode = ctx.config.on_exist;
-    if let Some(parent) = dest.parent()
-        && let Err(e) = ctx.dirs.ensure(parent)
-    {
+    if let Err(e) = ctx.dirs.ensure(&dest) {
+        let parent = dest.parent().unwrap_or(&dest);
         let error = FileError::new(
             FailureKind::Io,
             format!("cannot create directory {}: {e}", parent.display()),
