@@ -170,7 +170,7 @@ impl Sink {
                 drop(tx);
                 match writer {
                     Some(writer) => Ok((writer.await.map_err(io::Error::other)??, None)),
-                    None => Err(stopped(None).await),
+                    None => Err(stopped_early()),
                 }
             }
         }
@@ -192,14 +192,18 @@ async fn send(
 
 /// Why the writer stopped; `None` when that was already said.
 async fn stopped(writer: Option<Writer>) -> io::Error {
-    let Some(writer) = writer else {
-        return io::Error::other("the writer stopped early");
-    };
-    match writer.await {
-        Ok(Err(e)) => e,
-        Ok(Ok(_)) => io::Error::other("the writer stopped early"),
-        Err(e) => io::Error::other(e),
+    match writer {
+        Some(writer) => match writer.await {
+            Ok(Err(e)) => e,
+            Ok(Ok(_)) => stopped_early(),
+            Err(e) => io::Error::other(e),
+        },
+        None => stopped_early(),
     }
+}
+
+fn stopped_early() -> io::Error {
+    io::Error::other("the writer stopped early")
 }
 
 fn write_loop(
@@ -282,6 +286,7 @@ mod tests {
         }
     }
 
+    #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn a_writer_that_fails_makes_the_write_and_then_the_finish_fail() {
         // `/dev/full` takes the file's place: every write fails with "no space". Once the
