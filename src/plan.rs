@@ -365,7 +365,12 @@ impl PlanBuilder {
 
     /// The claim on the destination `base` + `suffix`, if any.
     fn find_claim(&self, base: &str, suffix: &str) -> Option<&Claim> {
-        if let Some(claim) = self.claims.get(&stable_hash(&[base, suffix]))
+        self.find_hashed_claim(stable_hash(&[base, suffix]), base, suffix)
+    }
+
+    /// `find_claim` where the caller has the destination's `hash` already.
+    fn find_hashed_claim(&self, hash: u64, base: &str, suffix: &str) -> Option<&Claim> {
+        if let Some(claim) = self.claims.get(&hash)
             && self.files[claim.file as usize].path.strip_prefix(base) == Some(suffix)
         {
             return Some(claim);
@@ -388,7 +393,8 @@ impl PlanBuilder {
     /// Claims a destination, refusing one that is already taken, that is the `.part` sibling
     /// of another, or that is a file where another entry needs a directory (either order).
     fn claim(&mut self, path: &str, entry: &Located<FileSpec>) -> Result<(), String> {
-        if let Some(first) = self.find_claim(path, "") {
+        let hash = stable_hash(&[path]);
+        if let Some(first) = self.find_hashed_claim(hash, path, "") {
             return Err(format!(
                 "destination {path:?} is also the destination of {}",
                 self.describe(first)
@@ -416,7 +422,7 @@ impl PlanBuilder {
             }
             prefix = parent;
         }
-        if let Some(&user) = self.dirs.get(&stable_hash(&[path])) {
+        if let Some(&user) = self.dirs.get(&hash) {
             let user_path = &self.files[user as usize].path;
             if user_path.starts_with(path) && user_path.as_bytes().get(path.len()) == Some(&b'/') {
                 return Err(format!(
@@ -435,7 +441,6 @@ impl PlanBuilder {
             source: self.source_index(&entry.source),
             line: entry.line,
         };
-        let hash = stable_hash(&[path]);
         match self.claims.entry(hash) {
             std::collections::hash_map::Entry::Occupied(_) => {
                 self.collisions.insert(path.into(), claim);
