@@ -129,6 +129,19 @@ impl Hosts {
         self.states.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// `host`'s state, created on first use (its key is allocated only then: this is asked
+    /// several times per file).
+    fn state<'a>(
+        &self,
+        states: &'a mut HashMap<String, HostState>,
+        host: &str,
+    ) -> &'a mut HostState {
+        if !states.contains_key(host) {
+            states.insert(host.to_string(), HostState::new(self.max_per_host));
+        }
+        states.get_mut(host).expect("inserted above")
+    }
+
     /// Waits until a connection to `host` may be opened: under the cap, past any shared
     /// backoff, and not held back by the breaker. Fails at once when the host is down.
     pub(super) async fn acquire(self: &Arc<Self>, host: &str) -> Result<HostPermit, FileError> {
@@ -168,10 +181,7 @@ impl Hosts {
     /// With a slot in hand: go (perhaps as the breaker's probe), or wait some more.
     fn admit(&self, host: &str) -> Admit {
         let mut states = self.lock();
-        let max = self.max_per_host;
-        let st = states
-            .entry(host.to_string())
-            .or_insert_with(|| HostState::new(max));
+        let st = self.state(&mut states, host);
         let now = Instant::now();
         let probe = match st.breaker {
             Breaker::Closed => false,
@@ -194,10 +204,7 @@ impl Hosts {
     /// What holds a request to `host` back right now, before it queues for a slot.
     fn gate(&self, host: &str) -> Gate {
         let mut states = self.lock();
-        let max = self.max_per_host;
-        let st = states
-            .entry(host.to_string())
-            .or_insert_with(|| HostState::new(max));
+        let st = self.state(&mut states, host);
         let now = Instant::now();
         let changed = st.changed.clone();
         match st.breaker {
@@ -214,9 +221,7 @@ impl Hosts {
     /// Holds back every request to `host` for `delay` (after a 429 or 503).
     pub(super) fn throttle(&self, host: &str, delay: Duration) {
         let mut states = self.lock();
-        let st = states
-            .entry(host.to_string())
-            .or_insert_with(|| HostState::new(self.max_per_host));
+        let st = self.state(&mut states, host);
         let until = Instant::now() + delay;
         if st.blocked_until.is_none_or(|t| t < until) {
             st.blocked_until = Some(until);
