@@ -227,7 +227,18 @@ pub struct SummaryView<'a> {
 impl SummaryView<'_> {
     /// Every file's report, in input order, built one at a time.
     pub fn files(&self) -> impl Iterator<Item = FileReport> + '_ {
-        (0..self.plan.files.len()).map(|id| self.tracker.file_report(self.plan, id))
+        self.files_where(|_| true)
+    }
+
+    /// The reports of the files whose final status `keep` accepts, in input order; the
+    /// others' reports are never built.
+    pub fn files_where<'s>(
+        &'s self,
+        keep: impl Fn(FileStatus) -> bool + 's,
+    ) -> impl Iterator<Item = FileReport> + 's {
+        (0..self.plan.files.len())
+            .filter(move |&id| keep(Tracker::status(&self.tracker.files[id])))
+            .map(|id| self.tracker.file_report(self.plan, id))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Live bars on a terminal: indicatif's MultiProgress with one bar per active file (bytes,
 //! speed, ETA) and an overall bar. Lines for failures and notices are printed above them.
 
-use super::sanitize;
+use super::{sanitize, shown_path};
 use crate::event::Event;
 use crate::plan::{FileId, Plan};
 use crate::tracker::Tracker;
@@ -59,7 +59,7 @@ impl Bars {
     }
 
     pub(super) fn on_event(&mut self, event: &Event, plan: &Plan, tracker: &Tracker) {
-        let name = |id: FileId| sanitize(&plan.files[id as usize].path);
+        let name = |id| shown_path(plan, id).into_owned();
         match event {
             Event::Queued { .. } => self.overall.inc_length(1),
             Event::Started { id } => {

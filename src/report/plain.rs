@@ -1,9 +1,8 @@
 //! Plain progress: one line per finished file (and per retry) on stderr, for logs and pipes.
 
-use super::sanitize;
+use super::{Size, sanitize, shown_path};
 use crate::event::{Event, StopCause};
 use crate::plan::Plan;
-use indicatif::HumanBytes;
 use std::io::Write;
 
 pub(super) struct Plain {
@@ -20,8 +19,10 @@ impl Default for Plain {
 
 impl Plain {
     pub(super) fn on_event(&mut self, event: &Event, plan: &Plan) {
-        let path = |id: u32| sanitize(&plan.files[id as usize].path);
-        let line = match event {
+        let path = |id| shown_path(plan, id);
+        let out = &mut self.out;
+        // Written straight into the buffer: a line per file is most of a plain run's output.
+        let _ = match event {
             Event::Queued { .. } | Event::Started { .. } | Event::Progress { .. } => return,
             Event::Retry {
                 id,
@@ -29,7 +30,8 @@ impl Plain {
                 max_attempts,
                 delay,
                 reason,
-            } => format!(
+            } => writeln!(
+                out,
                 "retry   {}: attempt {attempt}/{max_attempts} in {:.1}s: {}",
                 path(*id),
                 delay.as_secs_f64(),
@@ -41,13 +43,14 @@ impl Plain {
                 renamed_to,
                 ..
             } => match renamed_to {
-                Some(to) => format!(
+                Some(to) => writeln!(
+                    out,
                     "done    {} ({}, saved as {})",
                     path(*id),
-                    HumanBytes(*bytes),
+                    Size(*bytes),
                     sanitize(to)
                 ),
-                None => format!("done    {} ({})", path(*id), HumanBytes(*bytes)),
+                None => writeln!(out, "done    {} ({})", path(*id), Size(*bytes)),
             },
             Event::Skipped { id, sha256, .. } => {
                 let why = if sha256.is_some() {
@@ -55,15 +58,14 @@ impl Plain {
                 } else {
                     "exists"
                 };
-                format!("skip    {} ({why})", path(*id))
+                writeln!(out, "skip    {} ({why})", path(*id))
             }
             Event::Failed { id, error, .. } => {
-                format!("FAILED  {}: {}", path(*id), sanitize(&error.message))
+                writeln!(out, "FAILED  {}: {}", path(*id), sanitize(&error.message))
             }
-            Event::Cancelled { id } => format!("cancel  {}", path(*id)),
-            Event::Stopping { now, cause } => stopping_message(*now, *cause).to_string(),
+            Event::Cancelled { id } => writeln!(out, "cancel  {}", path(*id)),
+            Event::Stopping { now, cause } => writeln!(out, "{}", stopping_message(*now, *cause)),
         };
-        let _ = writeln!(self.out, "{line}");
     }
 
     pub(super) fn flush(&mut self) {

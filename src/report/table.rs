@@ -1,10 +1,9 @@
 //! The human summary on stdout: a row per file that needs attention (every row for small
 //! runs), then the totals.
 
-use super::sanitize;
+use super::{Size, sanitize};
 use crate::summary::{FileReport, FileStatus, Stats};
 use crate::tracker::SummaryView;
-use indicatif::HumanBytes;
 use std::io::Write;
 
 /// Runs with at most this many files list every file; larger ones list only the files that
@@ -16,8 +15,16 @@ pub const MAX_PROBLEM_ROWS: usize = 100;
 
 pub fn print_table(summary: &SummaryView<'_>) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    write_table(&mut out, summary.files(), &summary.stats)?;
+    let listed = |status| listed(status, &summary.stats);
+    write_table(&mut out, summary.files_where(listed), &summary.stats)?;
     out.flush()
+}
+
+/// Whether a file with this status has a row: all of them in a small run, else only those
+/// that need attention.
+fn listed(status: FileStatus, stats: &Stats) -> bool {
+    stats.total as usize <= LIST_ALL_UP_TO
+        || matches!(status, FileStatus::Failed | FileStatus::Cancelled)
 }
 
 fn write_table(
@@ -25,13 +32,10 @@ fn write_table(
     files: impl Iterator<Item = FileReport>,
     stats: &Stats,
 ) -> std::io::Result<()> {
-    let total = stats.total as usize;
-    let list_all = total <= LIST_ALL_UP_TO;
-    let needs_attention =
-        |f: &FileReport| matches!(f.status, FileStatus::Failed | FileStatus::Cancelled);
+    let list_all = stats.total as usize <= LIST_ALL_UP_TO;
     let mut problems_left_out = 0;
     let mut rows = Vec::new();
-    for f in files.filter(|f| list_all || needs_attention(f)) {
+    for f in files.filter(|f| listed(f.status, stats)) {
         if rows.len() < MAX_PROBLEM_ROWS {
             rows.push(f);
         } else {
@@ -58,7 +62,7 @@ fn write_table(
                 }
                 _ => String::new(),
             };
-            let size = HumanBytes(f.bytes).to_string();
+            let size = Size(f.bytes).to_string();
             writeln!(
                 out,
                 "{:<9}  {size:>10}  {:<path_width$}  {note}",
@@ -95,9 +99,9 @@ fn write_table(
         s.skipped,
         s.failed,
         s.cancelled,
-        HumanBytes(s.bytes),
+        Size(s.bytes),
         s.elapsed_secs,
-        HumanBytes(rate)
+        Size(rate)
     )
 }
 
