@@ -181,7 +181,7 @@ pub struct Size(pub u64);
 
 impl std::fmt::Display for Size {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        const PREFIXES: [&str; 6] = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+        const PREFIXES: [&str; 5] = ["Ki", "Mi", "Gi", "Ti", "Pi"];
         let n = self.0;
         if n < 1024 {
             return write!(f, "{n} B");
@@ -191,8 +191,9 @@ impl std::fmt::Display for Size {
         if n >= 1 << 53 {
             return indicatif::HumanBytes(n).fmt(f);
         }
+        // The largest unit not above `n` (below 2^53, at most Pi).
         let mut unit = 0;
-        while unit + 1 < PREFIXES.len() && n >> (10 * (unit + 2)) > 0 {
+        while n >> (10 * (unit + 2)) > 0 {
             unit += 1;
         }
         // Hundredths of the unit, rounded half to even as `{:.2}` rounds an exact value.

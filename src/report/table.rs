@@ -27,6 +27,7 @@ fn listed(status: FileStatus, stats: &Stats) -> bool {
         || matches!(status, FileStatus::Failed | FileStatus::Cancelled)
 }
 
+/// Writes the rows of `files` (those `listed` chose), then the totals.
 fn write_table(
     out: &mut impl Write,
     files: impl Iterator<Item = FileReport>,
@@ -35,7 +36,7 @@ fn write_table(
     let list_all = stats.total as usize <= LIST_ALL_UP_TO;
     let mut problems_left_out = 0;
     let mut rows = Vec::new();
-    for f in files.filter(|f| listed(f.status, stats)) {
+    for f in files {
         if rows.len() < MAX_PROBLEM_ROWS {
             rows.push(f);
         } else {
@@ -139,7 +140,8 @@ mod tests {
             elapsed_secs: 2.0,
         };
         let mut out = Vec::new();
-        write_table(&mut out, files.into_iter(), &stats).unwrap();
+        let files = files.into_iter().filter(|f| listed(f.status, &stats));
+        write_table(&mut out, files, &stats).unwrap();
         String::from_utf8(out).unwrap()
     }
 
