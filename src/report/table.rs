@@ -27,22 +27,21 @@ fn listed(status: FileStatus, stats: &Stats) -> bool {
         || matches!(status, FileStatus::Failed | FileStatus::Cancelled)
 }
 
-/// Writes the rows of `files` (those `listed` chose), then the totals.
+/// Writes the rows of `files` (those `listed` chose), then the totals. Reports past the
+/// shown rows are never built: `stats` counts the problems left out (a run of a million
+/// failures shows 100).
 fn write_table(
     out: &mut impl Write,
     files: impl Iterator<Item = FileReport>,
     stats: &Stats,
 ) -> std::io::Result<()> {
     let list_all = stats.total as usize <= LIST_ALL_UP_TO;
-    let mut problems_left_out = 0;
-    let mut rows = Vec::new();
-    for f in files {
-        if rows.len() < MAX_PROBLEM_ROWS {
-            rows.push(f);
-        } else {
-            problems_left_out += 1;
-        }
-    }
+    let rows: Vec<FileReport> = files.take(MAX_PROBLEM_ROWS).collect();
+    let problems_left_out = if list_all {
+        0
+    } else {
+        ((stats.failed + stats.cancelled) as usize).saturating_sub(rows.len())
+    };
     if !rows.is_empty() {
         let path_width = rows
             .iter()
@@ -129,13 +128,13 @@ mod tests {
     }
 
     fn render(files: Vec<FileReport>) -> String {
-        let n = files.len() as u64;
+        let count = |status| files.iter().filter(|f| f.status == status).count() as u64;
         let stats = Stats {
-            total: n,
-            completed: n - 1,
-            skipped: 0,
-            failed: 1,
-            cancelled: 0,
+            total: files.len() as u64,
+            completed: count(FileStatus::Completed),
+            skipped: count(FileStatus::Skipped),
+            failed: count(FileStatus::Failed),
+            cancelled: count(FileStatus::Cancelled),
             bytes: 4096,
             elapsed_secs: 2.0,
         };
