@@ -15,8 +15,8 @@ pub const MAX_PROBLEM_ROWS: usize = 100;
 
 pub fn print_table(summary: &SummaryView<'_>) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let listed = |status| listed(status, &summary.stats);
-    write_table(&mut out, summary.files_where(listed), &summary.stats)?;
+    let files = summary.files_where(|status| listed(status, &summary.stats));
+    write_table(&mut out, files, &summary.stats)?;
     out.flush()
 }
 
