@@ -303,10 +303,12 @@ async fn stream_body(
         hash_prefix(ctx, part, start, file).await?
     };
     let expected = total.map(|t| t - start.min(t));
-    let mut out = Sink::open(part, start, expected, hashers).map_err(|e| match e {
-        OpenError::Create(e) => io_error(part, "create", e),
-        OpenError::Reserve { len, error } => reserve_failed(part, len, error, start == 0),
-    })?;
+    let mut out = Sink::open(part, start, expected, hashers)
+        .await
+        .map_err(|e| match e {
+            OpenError::Create(e) => io_error(part, "create", e),
+            OpenError::Reserve { len, error } => reserve_failed(part, len, error, start == 0),
+        })?;
     let mut written = start;
     let mut last_progress = Instant::now();
     let mut speed = SpeedCheck::new(config.min_speed, config.min_speed_time, start);

@@ -91,7 +91,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
                 }
                 e.error
             }),
-        None => verify::place(verify::Staged::Part(&part), &dest, mode),
+        None => place_part(&part, &dest, mode).await,
     };
     match placed {
         Ok(landed) => Event::Completed {
@@ -107,6 +107,25 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
             failed(id, error, attempts, Some(fetched.http_status))
         }
     }
+}
+
+/// Moves a verified `.part` onto `dest` from the blocking pool: a rename changes a directory,
+/// tens of microseconds on ext4 during which the async thread would receive nothing.
+async fn place_part(
+    part: &std::path::Path,
+    dest: &std::path::Path,
+    mode: super::OnExist,
+) -> Result<std::path::PathBuf, FileError> {
+    let (part, dest) = (part.to_path_buf(), dest.to_path_buf());
+    let shown = dest.clone();
+    tokio::task::spawn_blocking(move || verify::place(verify::Staged::Part(&part), &dest, mode))
+        .await
+        .unwrap_or_else(|e| {
+            Err(FileError::new(
+                FailureKind::Io,
+                format!("cannot move the download onto {}: {e}", shown.display()),
+            ))
+        })
 }
 
 /// Removes a `.part` and its resume metadata.
