@@ -131,10 +131,8 @@ impl Sink {
                     return Err(stopped_early());
                 }
             };
-            if opened_tx.send(Ok(())).is_err() {
-                // Nobody waits for this body any more (the attempt was dropped).
-                return Err(stopped_early());
-            }
+            // If the attempt was dropped meanwhile, so was the sender: the loop ends at once.
+            let _ = opened_tx.send(Ok(()));
             write_loop(file, hashers, rx)
         });
         match opened.await {
