@@ -1,7 +1,9 @@
-//! The file thread: small bodies (up to `sink::INLINE_MAX`, received whole and verified in
-//! memory) are stored under their final name here, one after another, while the async thread
-//! goes on with the network. Creating and naming a small file costs more CPU than receiving
-//! it; on this thread it overlaps with the next downloads instead of adding to them.
+//! The file threads: small bodies (up to `sink::INLINE_MAX`, received whole and verified in
+//! memory) are stored under their final name here while the async thread goes on with the
+//! network. Creating and naming a small file costs more CPU than receiving it; on these
+//! threads it overlaps with the next downloads instead of adding to them. There are two, so
+//! that one file's calls can run while another's wait in the file system (ext4 serialises
+//! the changes to one directory, not the writes or the inode work around them).
 //!
 //! Where the file system can (Linux `O_TMPFILE`), the body is written to a file with no name
 //! in the destination's directory, which is then linked under its final name: like
@@ -15,8 +17,8 @@ use crate::error::{FailureKind, FileError};
 use bytes::Bytes;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 /// A finished body to store.
 struct Job {
@@ -38,27 +40,30 @@ pub(super) struct StoreError {
     pub stops_run: bool,
 }
 
-/// Started on first use; ends when the engine run drops it.
+/// File threads taking jobs from one queue. With one, S5 (50,000 files of 64 B) took 2.04 s
+/// and 2.35 s of CPU here; with two 1.88 s and 2.32 s (three: 1.90 s, 2.35 s), on 2 cores.
+const THREADS: usize = 2;
+
+/// Started on first use; they end when the engine run drops this (and with it the queue).
 #[derive(Debug, Default)]
-pub(super) struct FileThread {
+pub(super) struct FileThreads {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
 }
 
-impl FileThread {
+impl FileThreads {
     fn sender(&self) -> io::Result<mpsc::Sender<Job>> {
         let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(tx) = jobs.as_ref() {
             return Ok(tx.clone());
         }
         let (tx, rx) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("dl-files".into())
-            .spawn(move || {
-                for job in rx {
-                    let stored = store(&job);
-                    let _ = job.done.send(stored);
-                }
-            })?;
+        let queue = Arc::new(Mutex::new(rx));
+        for _ in 0..THREADS {
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name("dl-files".into())
+                .spawn(move || serve(&queue))?;
+        }
         *jobs = Some(tx.clone());
         Ok(tx)
     }
@@ -91,6 +96,17 @@ impl FileThread {
         let tx = self.sender().map_err(|e| unavailable(e.to_string()))?;
         tx.send(job).map_err(|e| unavailable(e.to_string()))?;
         result.await.map_err(|e| unavailable(e.to_string()))?
+    }
+}
+
+/// Takes jobs until the queue is dropped. The thread waiting for the next job holds the
+/// queue's lock; the others wait for the lock, and take their turn once it has one.
+fn serve(queue: &Mutex<mpsc::Receiver<Job>>) {
+    loop {
+        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+        let Ok(job) = next else { return };
+        let stored = store(&job);
+        let _ = job.done.send(stored);
     }
 }
 
@@ -204,6 +220,33 @@ mod tests {
             assert_eq!(std::fs::read_to_string(dir.join("a.txt")).unwrap(), "four");
             assert_eq!(names(dir), ["a.1.txt", "a.txt"]);
         }
+    }
+
+    #[tokio::test]
+    async fn bodies_stored_at_once_all_land_whole_under_their_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let threads = FileThreads::default();
+        let stores = (0..64).map(|i| {
+            let dest = dir.path().join(format!("f{i}"));
+            let body = vec![Bytes::from(format!("body {i} ").repeat(i + 1))];
+            threads.store(
+                crate::paths::part_path(&dest),
+                dest,
+                OnExist::Fail,
+                body,
+                i % 2 == 0,
+            )
+        });
+        for (i, stored) in futures_util::future::join_all(stores)
+            .await
+            .into_iter()
+            .enumerate()
+        {
+            let path = stored.ok().unwrap();
+            let expected = format!("body {i} ").repeat(i + 1);
+            assert_eq!(std::fs::read_to_string(path).unwrap(), expected);
+        }
+        assert_eq!(names(dir.path()).len(), 64, "no part left behind");
     }
 
     #[test]

@@ -200,8 +200,8 @@ struct Ctx {
     no_split_said: std::sync::atomic::AtomicBool,
     /// Destination directories: created once, listed once.
     dirs: dirs::Dirs,
-    /// Stores small bodies beside the network work.
-    files: files::FileThread,
+    /// Store small bodies beside the network work.
+    files: files::FileThreads,
 }
 
 impl Ctx {

@@ -1,5 +1,5 @@
 //! Where a body's bytes go: the `.part` file and the hashers. A small new body (known length up
-//! to `INLINE_MAX`) is kept in memory and stored whole by the file thread (`engine::files`);
+//! to `INLINE_MAX`) is kept in memory and stored whole by a file thread (`engine::files`);
 //! large or unknown-size bodies go to one writer thread per file, which hashes and writes while
 //! the async thread keeps receiving. Chunks travel as reference-counted `Bytes` and are written with vectored
 //! writes: no copy between the socket buffer and the kernel's page cache. The disk space of a
@@ -25,7 +25,7 @@ const BATCH_BYTES: usize = 256 * 1024;
 const QUEUE: usize = 8;
 
 pub(super) enum Sink {
-    /// A small new body, kept in memory until it is whole (then stored by the file thread).
+    /// A small new body, kept in memory until it is whole (then stored by a file thread).
     Memory {
         chunks: Vec<Bytes>,
         hashers: Box<Hashers>,

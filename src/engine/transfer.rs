@@ -29,7 +29,7 @@ pub(super) struct Fetched {
     pub http_status: u16,
     /// Resume metadata sits beside the part (to be removed once the file is in place).
     pub has_meta: bool,
-    /// A small body still in memory: not written yet (the file thread stores it).
+    /// A small body still in memory: not written yet (a file thread stores it).
     pub body: Option<Vec<bytes::Bytes>>,
 }
 

@@ -139,7 +139,7 @@ impl Staged<'_> {
 
 /// Moves the verified file onto `dest` (or, for rename, the first free `NAME.N.EXT`) and
 /// returns where it landed. Only `overwrite` may replace an existing file. Blocking (a rename
-/// or link changes a directory): called from the file thread or the blocking pool.
+/// or link changes a directory): called from a file thread or the blocking pool.
 pub(super) fn place(staged: Staged<'_>, dest: &Path, mode: OnExist) -> Result<PathBuf, FileError> {
     let io_fail = |target: &Path, e: io::Error| {
         FileError::new(
