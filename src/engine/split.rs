@@ -198,30 +198,11 @@ pub(super) async fn download(
 ) -> Result<Fetched, AttemptError> {
     let total = meta.total.unwrap_or(0);
     let done_before = meta.done.take().unwrap_or_default();
-    if done_before.is_empty() {
-        // Start from a new file rather than truncating an old one: on ext4, truncating to
-        // zero marks the file for writeback when it is closed (auto_da_alloc), which would
-        // push the whole download to disk from inside this process.
-        match std::fs::remove_file(part) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(io_error(part, "remove", e));
-            }
-            _ => {}
-        }
-    }
-    let out = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(part)
-        .map_err(|e| io_error(part, "open", e))?;
-    // The pieces write at their offsets into a file of the full length, its blocks reserved
-    // where the file system can (else a sparse file).
-    let reserved = reserve(&out, 0, total, false)
-        .map_err(|e| reserve_failed(part, total, e, done_before.is_empty()))?;
-    if !reserved {
-        out.set_len(total).map_err(|e| io_error(part, "size", e))?;
-    }
+    let fresh = done_before.is_empty();
+    let path = part.to_path_buf();
+    let out = tokio::task::spawn_blocking(move || prepare(&path, total, fresh))
+        .await
+        .unwrap_or_else(|e| Err(io_error(part, "open", std::io::Error::other(e))))?;
     let connections = (ctx.config.split as usize)
         .min(ctx.config.max_per_host)
         .max(1);
@@ -257,7 +238,7 @@ pub(super) async fn download(
         writes: Mutex::new(Some(writes)),
         last_progress: Mutex::new(Instant::now()),
     };
-    shared.store_meta()?;
+    shared.store_meta().await?;
     let mut first = first;
     let runs = (0..planned.len().min(connections)).map(|slot| {
         let response = match &first {
@@ -271,7 +252,7 @@ pub(super) async fn download(
     let results = loop {
         tokio::select! {
             results = &mut all => break results,
-            () = tokio::time::sleep(META_EVERY) => shared.store_meta()?,
+            () = tokio::time::sleep(META_EVERY) => shared.store_meta().await?,
         }
     };
     shared
@@ -282,7 +263,7 @@ pub(super) async fn download(
     let written = writer
         .await
         .unwrap_or_else(|e| Err(std::io::Error::other(e)));
-    shared.store_meta()?;
+    shared.store_meta().await?;
     written.map_err(|e| io_error(part, "write", e))?;
     if let Some(error) = results.into_iter().find_map(Result::err) {
         return Err(error);
@@ -309,6 +290,35 @@ pub(super) async fn download(
     })
 }
 
+/// Opens the part for the pieces to write at their offsets: a file of the full length, its
+/// blocks reserved where the file system can (else a sparse file). `fresh`: nothing in it is
+/// kept. Blocking (creating and reserving change the file system): run on the blocking pool.
+fn prepare(part: &Path, total: u64, fresh: bool) -> Result<std::fs::File, AttemptError> {
+    if fresh {
+        // Start from a new file rather than truncating an old one: on ext4, truncating to
+        // zero marks the file for writeback when it is closed (auto_da_alloc), which would
+        // push the whole download to disk from inside this process.
+        match std::fs::remove_file(part) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io_error(part, "remove", e));
+            }
+            _ => {}
+        }
+    }
+    let out = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(part)
+        .map_err(|e| io_error(part, "open", e))?;
+    let reserved =
+        reserve(&out, 0, total, false).map_err(|e| reserve_failed(part, total, e, fresh))?;
+    if !reserved {
+        out.set_len(total).map_err(|e| io_error(part, "size", e))?;
+    }
+    Ok(out)
+}
+
 impl Shared<'_> {
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Piece>> {
         self.pieces.lock().unwrap_or_else(|p| p.into_inner())
@@ -318,11 +328,13 @@ impl Shared<'_> {
         done_ranges(&self.done_before, &self.lock())
     }
 
-    fn store_meta(&self) -> Result<(), AttemptError> {
+    async fn store_meta(&self) -> Result<(), AttemptError> {
         let mut meta = self.meta.clone();
         meta.done = Some(self.done());
         let path = resume::meta_path(self.part);
-        meta.store(&path).map_err(|e| io_error(&path, "write", e))
+        meta.store_off_thread(&path)
+            .await
+            .map_err(|e| io_error(&path, "write", e))
     }
 
     /// One connection: its piece, then stolen halves of others, until nothing is left. The one

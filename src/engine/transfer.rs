@@ -223,7 +223,8 @@ async fn fetch(
             let has_meta = start > 0 || fresh_meta.is_some();
             if let Some(meta) = fresh_meta {
                 let meta_file = resume::meta_path(part);
-                meta.store(&meta_file)
+                meta.store_off_thread(&meta_file)
+                    .await
                     .map_err(|e| io_error(&meta_file, "write", e))?;
             }
             stream_body(ctx, id, file, response, part, start, total)

@@ -68,7 +68,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
     }
     if fetched.has_meta {
         // The bytes are final: resume metadata has no more use.
-        let _ = std::fs::remove_file(super::resume::meta_path(&part));
+        super::resume::forget(&part).await;
     }
     let placed = match fetched.body.take() {
         Some(body) => ctx
