@@ -58,12 +58,14 @@ impl FileThreads {
         }
         let (tx, rx) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(rx));
+        let (answers, answered) = tokio::sync::mpsc::unbounded_channel();
         for _ in 0..THREADS {
-            let queue = Arc::clone(&queue);
+            let (queue, answers) = (Arc::clone(&queue), answers.clone());
             std::thread::Builder::new()
                 .name("dl-files".into())
-                .spawn(move || serve(&queue))?;
+                .spawn(move || serve(&queue, &answers))?;
         }
+        tokio::spawn(deliver(answered));
         *jobs = Some(tx.clone());
         Ok(tx)
     }
@@ -99,14 +101,27 @@ impl FileThreads {
     }
 }
 
+/// A stored job's answer, on its way to the task waiting for it.
+type Answer = (tokio::sync::oneshot::Sender<Stored>, Stored);
+
 /// Takes jobs until the queue is dropped. The thread waiting for the next job holds the
 /// queue's lock; the others wait for the lock, and take their turn once it has one.
-fn serve(queue: &Mutex<mpsc::Receiver<Job>>) {
+fn serve(queue: &Mutex<mpsc::Receiver<Job>>, answers: &tokio::sync::mpsc::UnboundedSender<Answer>) {
     loop {
         let next = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
         let Ok(job) = next else { return };
         let stored = store(&job);
-        let _ = job.done.send(stored);
+        let _ = answers.send((job.done, stored));
+    }
+}
+
+/// Hands the file threads' answers to the tasks waiting for them, on the async thread. Waking
+/// a task from another thread wakes the runtime (a write to its eventfd, and its thread out of
+/// `epoll_wait`); answers sent while this task has not yet taken the last ones cost none of
+/// that, and reach their tasks from here as local wake-ups.
+async fn deliver(mut answered: tokio::sync::mpsc::UnboundedReceiver<Answer>) {
+    while let Some((done, stored)) = answered.recv().await {
+        let _ = done.send(stored);
     }
 }
 
