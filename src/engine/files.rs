@@ -17,8 +17,7 @@ use crate::error::{FailureKind, FileError};
 use bytes::Bytes;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// A finished body to store.
 struct Job {
@@ -47,20 +46,19 @@ const THREADS: usize = 2;
 /// Started on first use; they end when the engine run drops this (and with it the queue).
 #[derive(Debug, Default)]
 pub(super) struct FileThreads {
-    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    jobs: Mutex<Option<crossbeam_channel::Sender<Job>>>,
 }
 
 impl FileThreads {
-    fn sender(&self) -> io::Result<mpsc::Sender<Job>> {
+    fn sender(&self) -> io::Result<crossbeam_channel::Sender<Job>> {
         let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(tx) = jobs.as_ref() {
             return Ok(tx.clone());
         }
-        let (tx, rx) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(rx));
+        let (tx, queue) = crossbeam_channel::unbounded::<Job>();
         let (answers, answered) = tokio::sync::mpsc::unbounded_channel();
         for _ in 0..THREADS {
-            let (queue, answers) = (Arc::clone(&queue), answers.clone());
+            let (queue, answers) = (queue.clone(), answers.clone());
             std::thread::Builder::new()
                 .name("dl-files".into())
                 .spawn(move || serve(&queue, &answers))?;
@@ -104,12 +102,14 @@ impl FileThreads {
 /// A stored job's answer, on its way to the task waiting for it.
 type Answer = (tokio::sync::oneshot::Sender<Stored>, Stored);
 
-/// Takes jobs until the queue is dropped. The thread waiting for the next job holds the
-/// queue's lock; the others wait for the lock, and take their turn once it has one.
-fn serve(queue: &Mutex<mpsc::Receiver<Job>>, answers: &tokio::sync::mpsc::UnboundedSender<Answer>) {
-    loop {
-        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
-        let Ok(job) = next else { return };
+/// Takes jobs until the queue is dropped. A job wakes one waiting thread, or none when both
+/// are busy (the first to finish takes it). One receiver behind a lock, which the threads
+/// passed to each other, cost two more wake-ups per file: S5 took 6 % longer.
+fn serve(
+    queue: &crossbeam_channel::Receiver<Job>,
+    answers: &tokio::sync::mpsc::UnboundedSender<Answer>,
+) {
+    while let Ok(job) = queue.recv() {
         let stored = store(&job);
         let _ = answers.send((job.done, stored));
     }
