@@ -15,7 +15,7 @@ use super::OnExist;
 use super::verify::{self, Staged};
 use crate::error::{FailureKind, FileError};
 use bytes::Bytes;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -130,8 +130,8 @@ async fn deliver(mut answered: tokio::sync::mpsc::UnboundedReceiver<Answer>) {
 fn store(job: &Job) -> Stored {
     if job.anonymous {
         match verify::create_anonymous(&job.dest) {
-            Ok(Some(mut file)) => {
-                write_body(&mut file, &job.body).map_err(|e| write_error(&job.dest, e))?;
+            Ok(Some(file)) => {
+                write_body(&file, &job.body).map_err(|e| write_error(&job.dest, e))?;
                 return verify::place(Staged::Anonymous(&file), &job.dest, job.mode)
                     .map_err(StoreError::from);
             }
@@ -171,14 +171,11 @@ fn write_error(path: &Path, e: io::Error) -> StoreError {
 }
 
 fn write_part(job: &Job) -> io::Result<()> {
-    write_body(&mut std::fs::File::create(&job.part)?, &job.body)
+    write_body(&std::fs::File::create(&job.part)?, &job.body)
 }
 
-fn write_body(file: &mut std::fs::File, body: &[Bytes]) -> io::Result<()> {
-    for chunk in body {
-        file.write_all(chunk)?;
-    }
-    Ok(())
+fn write_body(file: &std::fs::File, body: &[Bytes]) -> io::Result<()> {
+    super::sink::write_all_at(file, body, 0).map(drop)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::Ctx;
 use super::open::same_version;
 use super::request::{Connection, cause, send_range};
 use super::resume::{self, Meta};
-use super::sink::reserve;
+use super::sink::{reserve, write_all_at};
 use super::transfer::{
     AttemptError, Fetched, failed, io_error, let_connection_return, reserve_failed, with_host_slot,
 };
@@ -24,7 +24,6 @@ use crate::plan::{FileConfig, FileId};
 use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_RANGES, CONTENT_RANGE};
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -77,15 +76,6 @@ struct WriteJob {
 /// Bytes gathered per connection before one hand-off to the writer thread.
 const BATCH_BYTES: usize = 256 * 1024;
 
-/// Most bytes one write call stores. The page cache takes folios as large as a write allows
-/// (up to 2 MiB), and in a VM whose balloon reports free memory to the host, large free blocks
-/// are the ones most likely handed back: filling them costs a host fault per page. Small writes
-/// (wget2 writes 100 KiB) get small folios from recently used memory; in the benchmark's
-/// `--split 8` runs, slow runs became about half as frequent, for a few hundredths of a second
-/// of CPU per GiB. Whole-file writes (`sink`) keep their 256 KiB batches: capped, they measured
-/// no different.
-const WRITE_MAX: usize = 100 * 1024;
-
 type Pieces = Arc<Mutex<Vec<Piece>>>;
 
 struct Shared<'a> {
@@ -103,7 +93,7 @@ struct Shared<'a> {
     last_progress: Mutex<Instant>,
 }
 
-/// The writer thread: positional writes of at most `WRITE_MAX` bytes, then the piece's
+/// The writer thread: positional writes (in blocks of `sink::WRITE_MAX`), then the piece's
 /// `written` mark moves (so resume metadata never claims bytes that are not on disk).
 fn write_loop(
     out: std::fs::File,
@@ -111,11 +101,7 @@ fn write_loop(
     mut jobs: tokio::sync::mpsc::Receiver<WriteJob>,
 ) -> std::io::Result<()> {
     while let Some(job) = jobs.blocking_recv() {
-        let mut at = job.at;
-        for part in job.chunks.iter().flat_map(|chunk| chunk.chunks(WRITE_MAX)) {
-            out.write_all_at(part, at)?;
-            at += part.len() as u64;
-        }
+        let at = write_all_at(&out, &job.chunks, job.at)?;
         let mut pieces = pieces.lock().unwrap_or_else(|p| p.into_inner());
         pieces[job.slot].written = at;
     }
@@ -544,6 +530,7 @@ impl Shared<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::sink::WRITE_MAX;
 
     #[test]
     fn holes_and_pieces() {
