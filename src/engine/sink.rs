@@ -19,7 +19,7 @@ pub(super) const INLINE_MAX: u64 = 256 << 10;
 
 /// Bytes gathered before they are handed to a writer thread: one wake-up per batch, not per
 /// network chunk (a GiB arrives in tens of thousands of chunks).
-const BATCH_BYTES: usize = 256 * 1024;
+pub(super) const BATCH_BYTES: usize = 256 * 1024;
 
 /// Batches in flight to a writer thread before the receiver waits (backpressure: memory stays
 /// bounded, about 2 MiB, whatever the file size).

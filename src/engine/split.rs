@@ -14,7 +14,7 @@ use super::Ctx;
 use super::open::same_version;
 use super::request::{Connection, cause, send_range};
 use super::resume::{self, Meta};
-use super::sink::{reserve, write_all_at};
+use super::sink::{BATCH_BYTES, reserve, write_all_at};
 use super::transfer::{
     AttemptError, Fetched, failed, io_error, let_connection_return, reserve_failed, with_host_slot,
 };
@@ -72,9 +72,6 @@ struct WriteJob {
     at: u64,
     chunks: Vec<Bytes>,
 }
-
-/// Bytes gathered per connection before one hand-off to the writer thread.
-const BATCH_BYTES: usize = 256 * 1024;
 
 type Pieces = Arc<Mutex<Vec<Piece>>>;
 
