@@ -44,15 +44,16 @@ type Writer = tokio::task::JoinHandle<io::Result<Hashers>>;
 
 /// Most bytes one write call stores; each call ends at or before the next multiple of this
 /// offset in the file. The page cache gives a write folios as large as the write and its
-/// alignment allow (up to 2 MiB), and in a VM whose balloon reports free memory to the host,
-/// filling a page the host took back costs a host fault. Folios up to 32 KiB (the largest
-/// order the kernel keeps per-CPU lists of freed pages for) mostly come from recently freed
-/// memory; larger ones from the big free blocks the host took back. On the benchmark's VM,
+/// alignment allow (up to 2 MiB), and in a VM whose balloon reports free memory to the host
+/// (the benchmark's VM reports free blocks of 128 KiB and more), filling a page the host took
+/// back costs a host fault; larger folios were the likelier to land on such pages. On that VM,
 /// writing 1 GiB into new page-cache pages took, in system time: 0.19-0.25 s in 32 KiB writes
 /// with the space reserved (0.31-0.38 s without), 0.6-0.8 s in 8 KiB, 0.9-1.3 s in 64 KiB,
-/// 3.0-3.3 s in 128 KiB and 2.6-2.8 s in 256 KiB writes (reserved). Where nothing freed
-/// recently is left (just after a bulk delete) every size costs about 3 s, wget2 too; where
-/// new memory is cheap, the smaller writes cost about 30,000 more calls per GiB.
+/// 3.0-3.3 s in 128 KiB and 2.6-2.8 s in 256 KiB writes (reserved). Just after a bulk delete
+/// every size costs about 3 s, wget2 too; with thousands of earlier outputs still cached, a
+/// `--split 8` download often paid 2-3 s in 4 KiB to 32 KiB writes alike, while wget2's one
+/// stream did not (not understood yet). Where new memory is cheap, the smaller writes cost
+/// about 30,000 more calls per GiB.
 pub(super) const WRITE_MAX: usize = 32 << 10;
 
 /// Writes every byte of `chunks` to `file` from offset `at`, in blocks of `WRITE_MAX`
