@@ -50,10 +50,12 @@ type Writer = tokio::task::JoinHandle<io::Result<Hashers>>;
 /// writing 1 GiB into new page-cache pages took, in system time: 0.19-0.25 s in 32 KiB writes
 /// with the space reserved (0.31-0.38 s without), 0.6-0.8 s in 8 KiB, 0.9-1.3 s in 64 KiB,
 /// 3.0-3.3 s in 128 KiB and 2.6-2.8 s in 256 KiB writes (reserved). Just after a bulk delete
-/// every size costs about 3 s, wget2 too; with thousands of earlier outputs still cached, a
-/// `--split 8` download often paid 2-3 s in 4 KiB to 32 KiB writes alike, while wget2's one
-/// stream did not (not understood yet). Where new memory is cheap, the smaller writes cost
-/// about 30,000 more calls per GiB.
+/// every size costs about 3 s, wget2 too. Beyond the write size, what a 1 GiB download pays
+/// depends on the program that ran before it: in the benchmark's S4 after S2, right after
+/// axel, `--split 8` took 0.51-2.52 s (10 runs) and wget2 in 1 MiB chunks 0.76-2.15 s (5);
+/// right after wget2 in 128 MiB chunks (250 MiB resident), `--split 8` took 0.50-0.88 s (5)
+/// and wget2 in 1 MiB chunks 0.75-1.74 s (10). Where new memory is cheap, the smaller writes
+/// cost about 30,000 more calls per GiB.
 pub(super) const WRITE_MAX: usize = 32 << 10;
 
 /// Writes every byte of `chunks` to `file` from offset `at`, in blocks of `WRITE_MAX`
