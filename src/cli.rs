@@ -2,7 +2,7 @@
 //! `Option` here (their defaults live in `settings`); parse-level value parsers for durations,
 //! sizes, headers and `K/N` live here too. No I/O.
 
-use crate::engine::OnExist;
+use crate::policy::OnExist;
 use crate::report::ProgressMode;
 use crate::secret::Secret;
 use crate::units::{parse_duration, parse_rate, parse_size};

@@ -4,17 +4,16 @@
 //! network, no printing, no files created.
 
 use crate::checksum::Checksum;
-use crate::engine::RetryPolicy;
 use crate::error::Diagnostic;
 use crate::input::{FileSpec, Located};
 use crate::paths;
+pub use crate::policy::RetryOverride;
 use crate::secret::Secret;
 use reqwest::header::{HeaderName, HeaderValue};
 use std::collections::HashMap;
 use std::hash::Hasher;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Priority of entries that do not set one (lower runs earlier).
 pub const DEFAULT_PRIORITY: i64 = 100;
@@ -92,28 +91,6 @@ impl FileConfig {
 
     pub fn retry(&self) -> Option<&RetryOverride> {
         self.extra.as_ref().and_then(|e| e.retry.as_ref())
-    }
-}
-
-/// Per-file retry settings; `None` fields use the run's.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RetryOverride {
-    pub retries: Option<u32>,
-    pub delay: Option<Duration>,
-    pub max_delay: Option<Duration>,
-}
-
-impl RetryOverride {
-    /// The run's policy with this file's overrides applied.
-    pub fn apply(overrides: Option<&RetryOverride>, run: RetryPolicy) -> RetryPolicy {
-        match overrides {
-            None => run,
-            Some(o) => RetryPolicy {
-                retries: o.retries.unwrap_or(run.retries),
-                base: o.delay.unwrap_or(run.base),
-                max: o.max_delay.unwrap_or(run.max),
-            },
-        }
     }
 }
 

@@ -12,8 +12,9 @@ pub use file::ConfigFile;
 use locate::read_config;
 
 use crate::cli::{FetchArgs, MAX_CONNECTIONS, MAX_SPLIT};
-use crate::engine::{EngineConfig, OnExist};
+use crate::engine::EngineConfig;
 use crate::plan::PlanOptions;
+use crate::policy::OnExist;
 use crate::report::ProgressMode;
 use crate::secret::Secret;
 use crate::units::{parse_duration, parse_rate, parse_size};

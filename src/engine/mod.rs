@@ -18,7 +18,7 @@ mod transfer;
 mod verify;
 mod worker;
 
-pub use retry::RetryPolicy;
+pub use crate::policy::{OnExist, RetryPolicy};
 
 use crate::error::Error;
 use crate::event::{Event, EventSender};
@@ -31,21 +31,6 @@ use reqwest::header::{HeaderName, HeaderValue};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
-
-/// What to do when the destination already exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OnExist {
-    /// Leave it and report the file as skipped (verified against the checksum when one is given).
-    #[default]
-    Skip,
-    /// Replace it, atomically, once the new file is complete and verified.
-    Overwrite,
-    /// Keep it and save the new file as NAME.1.EXT (the first free number).
-    Rename,
-    /// Leave it and report the file as failed.
-    Fail,
-}
 
 /// How the engine downloads; the run-wide part of the settings.
 #[derive(Debug, Clone)]

@@ -20,7 +20,7 @@ pub(super) fn cause(e: &reqwest::Error) -> String {
         text = inner.to_string();
         source = inner.source();
     }
-    crate::report::sanitize(&text).into_owned()
+    crate::sanitize::sanitize(&text).into_owned()
 }
 
 pub(super) fn request_error(e: reqwest::Error) -> AttemptError {
@@ -185,7 +185,7 @@ pub(super) fn status_failure(response: reqwest::Response) -> AttemptError {
             .headers()
             .get(reqwest::header::LOCATION)
             .and_then(|v| v.to_str().ok())
-            .map(|l| crate::report::sanitize(&crate::secret::redact_str(l)).into_owned())
+            .map(|l| crate::sanitize::sanitize(&crate::secret::redact_str(l)).into_owned())
             .unwrap_or_else(|| "nowhere".into());
         return AttemptError::Failed(Failure {
             error: FileError::new(

@@ -3,26 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-/// How many times and how patiently to retry transient failures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt.
-    pub retries: u32,
-    /// Backoff before the first retry; doubles each time.
-    pub base: Duration,
-    /// Longest backoff between two attempts (a `Retry-After` may ask for more).
-    pub max: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            retries: 5,
-            base: Duration::from_millis(500),
-            max: Duration::from_secs(30),
-        }
-    }
-}
+use crate::policy::RetryPolicy;
 
 impl RetryPolicy {
     /// The wait before attempt `failed + 1`, after `failed` failed attempts: exponential
