@@ -42,10 +42,10 @@ fn fetch(args: &FetchArgs) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     raise_open_file_limit();
-    std::fs::create_dir_all(&plan.dir).with_context(|| {
+    std::fs::create_dir_all(plan.dir()).with_context(|| {
         format!(
             "cannot create the download directory {}",
-            plan.dir.display()
+            plan.dir().display()
         )
     })?;
     // One async thread: the work on it is cheap (parsing responses, sending events), and a

@@ -44,6 +44,7 @@
 pub mod app;
 pub mod checksum;
 pub mod cli;
+mod download;
 pub mod engine;
 pub mod error;
 pub mod event;

@@ -25,27 +25,30 @@ pub type FileId = u32;
 /// run may hold a million: the URL is kept as its validated text, and what a plain URL-list
 /// entry never has lives in one optional box.
 #[derive(Debug, Clone)]
+///
+/// Built only by [`PlanBuilder`] (or [`Plan::from_urls`]), which validates every field: its
+/// path never leaves the download directory, its URLs parse and are http(s).
 pub struct FileConfig {
     /// The URL, as the `url` crate normalised it when validating.
-    pub url: Box<str>,
+    url: Box<str>,
     /// Destination relative to the download directory, `/`-separated.
-    pub path: Box<str>,
-    pub priority: i64,
+    path: Box<str>,
+    priority: i64,
     /// Manifest extras: mirrors, checksum, headers, group, retry settings.
-    pub extra: Option<Box<FileExtra>>,
+    extra: Option<Box<FileExtra>>,
 }
 
 /// The parts of a file's configuration that only manifests set.
 #[derive(Debug, Clone, Default)]
-pub struct FileExtra {
+struct FileExtra {
     /// Failover URLs (validated, normalised), tried in order after `url`.
-    pub mirrors: Vec<Box<str>>,
-    pub checksum: Option<Checksum>,
+    mirrors: Vec<Box<str>>,
+    checksum: Option<Checksum>,
     /// Per-file request headers; values are secrets.
-    pub headers: Vec<(HeaderName, Secret<HeaderValue>)>,
-    pub group: Option<Box<str>>,
+    headers: Vec<(HeaderName, Secret<HeaderValue>)>,
+    group: Option<Box<str>>,
     /// Overrides of the run's retry policy for this file.
-    pub retry: Option<RetryOverride>,
+    retry: Option<RetryOverride>,
 }
 
 impl FileExtra {
@@ -64,6 +67,22 @@ fn reparse(text: &str) -> url::Url {
 }
 
 impl FileConfig {
+    /// The URL, as validated and normalised (it may hold a password: see `shown_url`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The destination relative to the download directory, `/`-separated; never absolute,
+    /// never with a `..` component.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Lower runs earlier.
+    pub fn priority(&self) -> i64 {
+        self.priority
+    }
+
     /// The URL as it may be shown (a password becomes `***`).
     pub fn shown_url(&self) -> String {
         crate::secret::redact_str(&self.url)
@@ -94,20 +113,47 @@ impl FileConfig {
     }
 }
 
-/// Everything to download, in input order.
+/// Everything to download, in input order. Built only by [`PlanBuilder`] or
+/// [`Plan::from_urls`], so every file in it was validated.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     /// The download directory; every `FileConfig::path` is relative to it.
-    pub dir: PathBuf,
-    pub files: Vec<FileConfig>,
+    dir: PathBuf,
+    files: Vec<FileConfig>,
 }
 
 impl Plan {
+    /// The download directory.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// The files, in input order; a file's index is its `FileId`.
+    pub fn files(&self) -> &[FileConfig] {
+        &self.files
+    }
+
+    /// The file with this id.
+    ///
+    /// # Panics
+    /// When `id` is not an id of this plan (every event of a run over it carries one).
+    pub fn file(&self, id: FileId) -> &FileConfig {
+        &self.files[id as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
     /// A plan for plain URLs, named from their paths, validated like any input.
     ///
     /// ```
     /// let plan = dl::Plan::from_urls("downloads", ["http://127.0.0.1:8080/a.bin"]).unwrap();
-    /// assert_eq!(&*plan.files[0].path, "a.bin");
+    /// assert_eq!(plan.file(0).path(), "a.bin");
     /// assert!(dl::Plan::from_urls("d", ["ftp://example.com/x"]).is_err());
     /// ```
     pub fn from_urls<I, S>(dir: impl Into<PathBuf>, urls: I) -> Result<Plan, Vec<Diagnostic>>

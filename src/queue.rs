@@ -17,10 +17,10 @@ impl PriorityQueue {
     pub fn from_plan(plan: &Plan) -> Self {
         // FileIds are input positions, so (priority, id) orders ties by input order.
         let items: Vec<_> = plan
-            .files
+            .files()
             .iter()
             .enumerate()
-            .map(|(id, f)| Reverse((f.priority, id as FileId)))
+            .map(|(id, f)| Reverse((f.priority(), id as FileId)))
             .collect();
         PriorityQueue {
             heap: Mutex::new(BinaryHeap::from(items)),
@@ -43,14 +43,24 @@ impl PriorityQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Plan;
+    use crate::input::{FileSpec, Located};
+    use crate::plan::{PlanBuilder, PlanOptions};
 
     #[test]
     fn lower_priority_first_then_input_order() {
-        let mut plan = Plan::from_urls("d", (0..6).map(|i| format!("http://h/f{i}"))).unwrap();
-        for (file, prio) in plan.files.iter_mut().zip([5, 1, 5, -3, 1, 100]) {
-            file.priority = prio;
+        let mut builder = PlanBuilder::new(PlanOptions::default());
+        for (i, prio) in [5, 1, 5, -3, 1, 100].into_iter().enumerate() {
+            builder.push(Located {
+                source: "m.toml".into(),
+                line: i as u32 + 1,
+                value: FileSpec {
+                    url: format!("http://h/f{i}"),
+                    priority: Some(prio),
+                    ..FileSpec::default()
+                },
+            });
         }
+        let plan = builder.finish().unwrap();
         let q = PriorityQueue::from_plan(&plan);
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(order, [3, 1, 4, 0, 2, 5]);

@@ -160,7 +160,7 @@ impl Tracker {
     /// The report of file `id` (built on demand: a run of a million files never holds a
     /// million reports at once).
     pub fn file_report(&self, plan: &Plan, id: usize) -> FileReport {
-        let (state, config) = (&self.files[id], &plan.files[id]);
+        let (state, config) = (&self.files[id], &plan.files()[id]);
         let status = Self::status(state);
         let error = match (status, &state.error) {
             (_, Some(error)) => Some(ErrorReport::from(&**error)),
@@ -181,7 +181,7 @@ impl Tracker {
             path: state
                 .renamed_to
                 .as_deref()
-                .unwrap_or(&config.path)
+                .unwrap_or(config.path())
                 .to_string(),
             status,
             bytes: state.bytes,
@@ -236,7 +236,7 @@ impl SummaryView<'_> {
         &'s self,
         keep: impl Fn(FileStatus) -> bool + 's,
     ) -> impl Iterator<Item = FileReport> + 's {
-        (0..self.plan.files.len())
+        (0..self.plan.len())
             .filter(move |&id| keep(Tracker::status(&self.tracker.files[id])))
             .map(|id| self.tracker.file_report(self.plan, id))
     }

@@ -1,14 +1,18 @@
 //! One file's life: the on-exist policy, the attempt loop with retries and mirror failover,
 //! verification, and placing the result. Every path ends in exactly one final event.
 
-use super::hosts::host_key;
-use super::transfer::{self, AttemptError, Failure, Fetched};
-use super::verify::{self, Existing};
-use super::{Ctx, Phase};
+use super::attempt::{self, Fetched};
+use super::cancel::Phase;
+use super::context::Ctx;
+use super::failure::{AttemptError, Failure};
+use super::retry::{self, Budget, Next};
+use super::store::{self, Existing, Staged};
 use crate::error::{FailureKind, FileError};
 use crate::event::{Event, StopCause};
 use crate::paths;
 use crate::plan::FileId;
+use crate::policy::{OnExist, RetryOverride};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Downloads one file and emits its events, ending in exactly one final event.
@@ -18,7 +22,7 @@ pub(super) async fn run_file(ctx: &Ctx, id: FileId) {
 }
 
 async fn life(ctx: &Ctx, id: FileId) -> Event {
-    let file = &ctx.plan.files[id as usize];
+    let file = ctx.plan.file(id);
     let dest = ctx.plan.destination(file);
     let mode = ctx.config.on_exist;
     if let Err(e) = ctx.dirs.ensure(&dest) {
@@ -31,7 +35,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
     }
     if ctx.dirs.may_exist(&dest) {
         let checksum = file.checksum();
-        match verify::check_existing(&dest, mode, checksum, ctx.config.sha256).await {
+        match store::check_existing(&dest, mode, checksum, ctx.config.sha256).await {
             Existing::Download => {}
             Existing::Skip { bytes, sha256 } => return Event::Skipped { id, bytes, sha256 },
             Existing::Fail(error) => return failed(id, error, 0, None),
@@ -50,15 +54,15 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
                 // A later run resumes a `.part` only with its metadata, and only when the
                 // failure was not about the content itself (gone, wrong, too large).
                 let resumable = error.kind.retryable() || error.kind == FailureKind::Io;
-                if !resumable || !super::resume::meta_path(&part).exists() {
-                    remove_part(&part);
+                if !resumable || !store::meta_path(&part).exists() {
+                    store::remove_part(&part);
                 }
             }
             return event;
         }
     };
     if let Err(mismatch) = fetched.digests.verify(file.checksum()) {
-        remove_part(&part);
+        store::remove_part(&part);
         return failed(
             id,
             FileError::new(FailureKind::Checksum, mismatch),
@@ -68,7 +72,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
     }
     if fetched.has_meta {
         // The bytes are final: resume metadata has no more use.
-        super::resume::forget(&part).await;
+        store::forget(&part).await;
     }
     let placed = match fetched.body.take() {
         Some(body) => ctx
@@ -83,11 +87,8 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
             )
             .await
             .map_err(|e| {
-                if e.stops_run && ctx.cancel.advance(Phase::Draining) {
-                    ctx.emit(Event::Stopping {
-                        now: false,
-                        cause: StopCause::WriteError,
-                    });
+                if e.stops_run {
+                    stop_run(ctx);
                 }
                 e.error
             }),
@@ -100,25 +101,21 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
             attempts,
             http_status: fetched.http_status,
             sha256: fetched.digests.sha256_hex(),
-            renamed_to: (landed != dest).then(|| relative_to(&ctx.plan.dir, &landed)),
+            renamed_to: (landed != dest).then(|| relative_to(ctx.plan.dir(), &landed)),
         },
         Err(error) => {
-            remove_part(&part);
+            store::remove_part(&part);
             failed(id, error, attempts, Some(fetched.http_status))
         }
     }
 }
 
 /// Moves a verified `.part` onto `dest` from the blocking pool: a rename changes a directory,
-/// tens of microseconds on ext4 during which the async thread would receive nothing.
-async fn place_part(
-    part: &std::path::Path,
-    dest: &std::path::Path,
-    mode: super::OnExist,
-) -> Result<std::path::PathBuf, FileError> {
+/// time in which the async thread would receive nothing.
+async fn place_part(part: &Path, dest: &Path, mode: OnExist) -> Result<PathBuf, FileError> {
     let (part, dest) = (part.to_path_buf(), dest.to_path_buf());
     let shown = dest.clone();
-    tokio::task::spawn_blocking(move || verify::place(verify::Staged::Part(&part), &dest, mode))
+    tokio::task::spawn_blocking(move || store::place(Staged::Part(&part), &dest, mode))
         .await
         .unwrap_or_else(|e| {
             Err(FileError::new(
@@ -128,22 +125,12 @@ async fn place_part(
         })
 }
 
-/// Removes a `.part` and its resume metadata.
-fn remove_part(part: &std::path::Path) {
-    for path in [part.to_path_buf(), super::resume::meta_path(part)] {
-        if let Err(e) = std::fs::remove_file(&path)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!("cannot remove {}: {e}", path.display());
-        }
-    }
-}
-
 /// Attempts until one succeeds, a permanent failure, the retry budget is spent, or the run
-/// is stopped. Mirrors are tried in turn, each attempt moving to the next URL.
-async fn attempts(ctx: &Ctx, id: FileId, part: &std::path::Path) -> Result<(Fetched, u32), Event> {
-    let file = &ctx.plan.files[id as usize];
-    let policy = crate::plan::RetryOverride::apply(file.retry(), ctx.config.retry);
+/// is stopped; `retry::decide` says what follows each failure. Mirrors take turns, each
+/// attempt moving to the next URL.
+async fn attempts(ctx: &Ctx, id: FileId, part: &Path) -> Result<(Fetched, u32), Event> {
+    let file = ctx.plan.file(id);
+    let policy = RetryOverride::apply(file.retry(), ctx.config.retry);
     let max_attempts = policy.retries.saturating_add(1);
     let urls = file.urls();
     let mut attempt: u32 = 1;
@@ -151,82 +138,39 @@ async fn attempts(ctx: &Ctx, id: FileId, part: &std::path::Path) -> Result<(Fetc
         let url = &urls[(attempt as usize - 1) % urls.len()];
         // What the directory listing says holds for the first attempt only: later ones look
         // at what earlier attempts left.
-        let look = attempt > 1
-            || ctx.dirs.may_exist(part)
-            || ctx.dirs.may_exist(&super::resume::meta_path(part));
-        let Failure {
-            error,
-            http_status,
-            retry_after,
-            stops_run,
-            ..
-        } = match transfer::attempt(ctx, id, file, url, part, look).await {
+        let look =
+            attempt > 1 || ctx.dirs.may_exist(part) || ctx.dirs.may_exist(&store::meta_path(part));
+        let failure = match attempt::attempt(ctx, id, file, url, part, look).await {
             Ok(fetched) => return Ok((fetched, attempt)),
             Err(AttemptError::Cancelled) => return Err(Event::Cancelled { id }),
             Err(AttemptError::Failed(failure)) => failure,
         };
-        if stops_run && ctx.cancel.advance(Phase::Draining) {
-            // Every other file would fail the same way: start no more of them.
-            ctx.emit(Event::Stopping {
-                now: false,
-                cause: StopCause::WriteError,
-            });
+        if failure.stops_run {
+            stop_run(ctx);
         }
-        let too_long = retry_after.filter(|wait| *wait > ctx.config.max_retry_after);
-        let untried_mirror = (attempt as usize) < urls.len();
-        if !error.kind.is_transient()
-            && untried_mirror
-            && attempt < max_attempts
-            && matches!(
-                error.kind,
-                FailureKind::HttpStatus(_) | FailureKind::Redirect
-            )
-        {
-            // This URL will not work (e.g. 404 on the primary): move on to the next mirror now.
-            attempt += 1;
-            ctx.emit(Event::Retry {
-                id,
-                attempt,
-                max_attempts,
-                delay: Duration::ZERO,
-                reason: error.message.to_string(),
-            });
-            continue;
-        }
-        if !error.kind.is_transient()
-            || attempt >= max_attempts
-            || too_long.is_some()
-            || ctx.cancel.phase() == Phase::Abort
-        {
-            let requests = if error.kind == FailureKind::HostUnavailable {
-                attempt - 1 // the host was given up before this attempt's request
-            } else {
-                attempt
-            };
-            let error = match too_long {
-                Some(wait) => FileError::new(
-                    error.kind,
-                    format!(
-                        "{}: the server asks to wait {} before retrying (Retry-After), more than --max-retry-after {}",
-                        error.message,
-                        humantime::format_duration(wait),
-                        humantime::format_duration(ctx.config.max_retry_after)
-                    ),
-                ),
-                None if requests > 1 => FileError::new(
-                    error.kind,
-                    format!("{} after {requests} attempts", error.message),
-                ),
-                None => error,
-            };
-            return Err(failed(id, error, requests, http_status));
-        }
-        let delay = policy.delay(attempt, retry_after);
-        if matches!(http_status, Some(429 | 503)) {
-            // The host is overloaded: every request to it waits, not only this file's.
-            ctx.hosts.throttle(&host_key(url), delay);
-        }
+        let budget = Budget {
+            policy,
+            max_retry_after: ctx.config.max_retry_after,
+            urls: urls.len(),
+            stopping: ctx.cancel.phase() == Phase::Abort,
+        };
+        let delay = match retry::decide(&failure, attempt, budget) {
+            Next::Fail { error, attempts } => {
+                return Err(failed(id, error, attempts, failure.http_status));
+            }
+            Next::Mirror => Duration::ZERO,
+            Next::Retry {
+                delay,
+                throttle_host,
+            } => {
+                if throttle_host {
+                    ctx.net.throttle(url, delay);
+                }
+                delay
+            }
+        };
         attempt += 1;
+        let Failure { error, .. } = failure;
         ctx.emit(Event::Retry {
             id,
             attempt,
@@ -234,10 +178,22 @@ async fn attempts(ctx: &Ctx, id: FileId, part: &std::path::Path) -> Result<(Fetc
             delay,
             reason: error.message.to_string(),
         });
-        tokio::select! {
-            () = tokio::time::sleep(delay) => {}
-            () = ctx.cancel.aborted() => return Err(Event::Cancelled { id }),
+        if !delay.is_zero() {
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = ctx.cancel.aborted() => return Err(Event::Cancelled { id }),
+            }
         }
+    }
+}
+
+/// A local failure every other file would share (disk full, read-only): start no more files.
+fn stop_run(ctx: &Ctx) {
+    if ctx.cancel.advance(Phase::Draining) {
+        ctx.emit(Event::Stopping {
+            now: false,
+            cause: StopCause::WriteError,
+        });
     }
 }
 
@@ -250,7 +206,7 @@ fn failed(id: FileId, error: FileError, attempts: u32, http_status: Option<u16>)
     }
 }
 
-fn relative_to(dir: &std::path::Path, landed: &std::path::Path) -> String {
+fn relative_to(dir: &Path, landed: &Path) -> String {
     let rel = landed.strip_prefix(dir).unwrap_or(landed);
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy())

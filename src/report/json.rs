@@ -37,15 +37,15 @@ pub(super) fn write_plan(
     let doc = PlanDoc {
         schema: crate::summary::SCHEMA,
         dry_run: true,
-        dir: plan.dir.display().to_string(),
+        dir: plan.dir().display().to_string(),
         files: order
             .iter()
             .map(|&id| {
-                let f = &plan.files[id as usize];
+                let f = &plan.file(id);
                 PlannedFile {
                     url: f.shown_url(),
-                    path: &f.path,
-                    priority: f.priority,
+                    path: f.path(),
+                    priority: f.priority(),
                     checksum: f.checksum().map(ToString::to_string),
                 }
             })

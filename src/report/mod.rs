@@ -86,7 +86,7 @@ impl Reporter {
             ProgressMode::None => Renderer::None,
         };
         Reporter {
-            tracker: Tracker::new(plan.files.len()),
+            tracker: Tracker::new(plan.len()),
             plan,
             renderer,
         }
@@ -154,7 +154,7 @@ impl Reporter {
 
 /// A file's destination, safe to print.
 fn shown_path(plan: &Plan, id: crate::plan::FileId) -> Cow<'_, str> {
-    sanitize(&plan.files[id as usize].path)
+    sanitize(plan.file(id).path())
 }
 
 /// A byte count as people read it, exactly as `indicatif::HumanBytes` writes it ("64 B",
@@ -221,21 +221,21 @@ pub fn print_plan(plan: &Plan, as_json: bool) -> std::io::Result<()> {
         json::write_plan(&mut out, plan, &order)?;
     } else {
         for id in &order {
-            let f = &plan.files[*id as usize];
+            let f = &plan.file(*id);
             let checksum = f.checksum().map(|c| format!("  {c}")).unwrap_or_default();
             writeln!(
                 out,
                 "{:>5}  {}  <-  {}{checksum}",
-                f.priority,
-                sanitize(&f.path),
+                f.priority(),
+                sanitize(f.path()),
                 f.shown_url()
             )?;
         }
         writeln!(
             out,
             "{} file(s) would be downloaded into {}",
-            plan.files.len(),
-            plan.dir.display()
+            plan.len(),
+            plan.dir().display()
         )?;
     }
     out.flush()

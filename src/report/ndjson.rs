@@ -30,10 +30,10 @@ struct Line<'a> {
 
 impl Ndjson {
     pub(super) fn on_event(&mut self, event: &Event, plan: &Plan) {
-        let file = event.file().map(|id| &plan.files[id as usize]);
+        let file = event.file().map(|id| plan.file(id));
         let line = Line {
             event,
-            path: file.map(|f| &*f.path),
+            path: file.map(|f| f.path()),
             url: match event {
                 Event::Queued { .. } => file.map(|f| f.shown_url()),
                 _ => None,

@@ -16,7 +16,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 /// Consecutive connection failures that open the breaker.
-pub(super) const BREAKER_THRESHOLD: u32 = 3;
+pub(in crate::engine) const BREAKER_THRESHOLD: u32 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Breaker {
@@ -55,7 +55,7 @@ impl HostState {
 }
 
 /// How an attempt with a permit went, as far as the host is concerned.
-pub(super) enum HostOutcome {
+pub(in crate::engine) enum HostOutcome {
     /// A connection was made (whatever the response).
     Connected,
     /// No connection could be made (refused, unreachable, connect timeout).
@@ -64,14 +64,14 @@ pub(super) enum HostOutcome {
 
 /// The hosts of a run.
 #[derive(Debug)]
-pub(super) struct Hosts {
+pub(in crate::engine) struct Hosts {
     max_per_host: usize,
     cooldown: Duration,
     states: Mutex<HashMap<String, HostState>>,
 }
 
 /// `host:port` of a URL: what the cap, the backoff and the breaker are kept for.
-pub(super) fn host_key(url: &url::Url) -> String {
+pub(in crate::engine) fn host_key(url: &url::Url) -> String {
     format!(
         "{}:{}",
         url.host_str().unwrap_or(""),
@@ -117,7 +117,7 @@ async fn wait_for(wait: Wait, changed: Arc<Notify>) {
 }
 
 impl Hosts {
-    pub(super) fn new(max_per_host: usize, cooldown: Duration) -> Self {
+    pub(in crate::engine) fn new(max_per_host: usize, cooldown: Duration) -> Self {
         Hosts {
             max_per_host: max_per_host.max(1),
             cooldown,
@@ -144,7 +144,10 @@ impl Hosts {
 
     /// Waits until a connection to `host` may be opened: under the cap, past any shared
     /// backoff, and not held back by the breaker. Fails at once when the host is down.
-    pub(super) async fn acquire(self: &Arc<Self>, host: &str) -> Result<HostPermit, FileError> {
+    pub(in crate::engine) async fn acquire(
+        self: &Arc<Self>,
+        host: &str,
+    ) -> Result<HostPermit, FileError> {
         loop {
             let (slots, changed) = match self.gate(host) {
                 Gate::Down(error) => return Err(error),
@@ -219,10 +222,10 @@ impl Hosts {
     }
 
     /// Holds back every request to `host` for `delay` (after a 429 or 503).
-    pub(super) fn throttle(&self, host: &str, delay: Duration) {
+    pub(in crate::engine) fn throttle(&self, host: &str, delay: Duration) {
         let mut states = self.lock();
         let st = self.state(&mut states, host);
-        let until = Instant::now() + delay;
+        let until = super::deadline_after(delay);
         if st.blocked_until.is_none_or(|t| t < until) {
             st.blocked_until = Some(until);
         }
@@ -249,7 +252,7 @@ impl Hosts {
                 } else if st.breaker == Breaker::Closed && st.connect_failures >= BREAKER_THRESHOLD
                 {
                     st.breaker = Breaker::Open {
-                        until: Instant::now() + self.cooldown,
+                        until: super::deadline_after(self.cooldown),
                     };
                 }
             }
@@ -284,7 +287,7 @@ fn host_down(host: &str, st: &mut HostState) -> FileError {
 }
 
 /// A connection slot to one host; released on drop.
-pub(super) struct HostPermit {
+pub(in crate::engine) struct HostPermit {
     hosts: Arc<Hosts>,
     host: String,
     probe: bool,
@@ -295,7 +298,7 @@ pub(super) struct HostPermit {
 
 impl HostPermit {
     /// Releases the slot and tells the host state how the attempt went.
-    pub(super) fn finish(mut self, outcome: HostOutcome) {
+    pub(in crate::engine) fn finish(mut self, outcome: HostOutcome) {
         self.reported = true;
         self.hosts.release(&self.host, self.probe, Some(outcome));
     }

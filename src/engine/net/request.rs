@@ -2,9 +2,8 @@
 //! resending after a stale pooled connection, and turning errors and statuses into typed
 //! failures (with `Retry-After`). No body handling, no retry decisions.
 
-use super::Ctx;
-use super::resume::Meta;
-use super::transfer::{AttemptError, Failure, failed};
+use super::Net;
+use crate::engine::failure::{AttemptError, Failure, failed};
 use crate::error::{FailureKind, FileError};
 use crate::plan::FileConfig;
 use reqwest::StatusCode;
@@ -13,7 +12,7 @@ use std::time::SystemTime;
 
 /// The innermost cause of a reqwest error, which says what actually happened
 /// ("connection refused", "connection reset by peer"); never includes the URL.
-pub(super) fn cause(e: &reqwest::Error) -> String {
+pub(in crate::engine) fn cause(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(inner) = source {
@@ -23,7 +22,7 @@ pub(super) fn cause(e: &reqwest::Error) -> String {
     crate::sanitize::sanitize(&text).into_owned()
 }
 
-pub(super) fn request_error(e: reqwest::Error) -> AttemptError {
+pub(in crate::engine) fn request_error(e: reqwest::Error) -> AttemptError {
     let e = e.without_url();
     let mut failure = if e.is_redirect() {
         failed(FailureKind::Redirect, cause(&e))
@@ -48,7 +47,7 @@ pub(super) fn request_error(e: reqwest::Error) -> AttemptError {
 
 /// Which connection a request goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Connection {
+pub(in crate::engine) enum Connection {
     /// A pooled keep-alive connection, reused from request to request.
     Pooled,
     /// A connection of its own, closed with its response: the pieces of a split download,
@@ -56,50 +55,50 @@ pub(super) enum Connection {
     Own,
 }
 
-pub(super) async fn send(
-    ctx: &Ctx,
+pub(in crate::engine) async fn send(
+    net: &Net,
     file: &FileConfig,
     url: &url::Url,
-    range: Option<(u64, &Meta)>,
+    range: Option<(u64, Option<&str>)>,
 ) -> Result<reqwest::Response, AttemptError> {
     match range {
-        Some((offset, meta)) => {
-            send_range(ctx, Connection::Pooled, file, url, offset, None, meta).await
+        Some((offset, if_range)) => {
+            send_range(net, Connection::Pooled, file, url, offset, None, if_range).await
         }
-        None => send_request(ctx, Connection::Pooled, file, url, None).await,
+        None => send_request(net, Connection::Pooled, file, url, None).await,
     }
 }
 
-/// A request for bytes `from..=to` (to the end when `to` is `None`) of the version `meta`
-/// describes (`If-Range`).
-pub(super) async fn send_range(
-    ctx: &Ctx,
+/// A request for bytes `from..=to` (to the end when `to` is `None`) of the version the
+/// validator `if_range` names (an ETag or a date); without one, no range is asked for.
+pub(in crate::engine) async fn send_range(
+    net: &Net,
     connection: Connection,
     file: &FileConfig,
     url: &url::Url,
     from: u64,
     to: Option<u64>,
-    meta: &Meta,
+    if_range: Option<&str>,
 ) -> Result<reqwest::Response, AttemptError> {
     let range = match to {
         Some(to) => format!("bytes={from}-{to}"),
         None => format!("bytes={from}-"),
     };
-    let guarded = meta.if_range().map(|validator| (range, validator));
-    send_request(ctx, connection, file, url, guarded).await
+    let guarded = if_range.map(|validator| (range, validator));
+    send_request(net, connection, file, url, guarded).await
 }
 
 async fn send_request(
-    ctx: &Ctx,
+    net: &Net,
     connection: Connection,
     file: &FileConfig,
     url: &url::Url,
     range: Option<(String, &str)>,
 ) -> Result<reqwest::Response, AttemptError> {
-    let config = &ctx.config;
+    let config = &net.config;
     let client = match connection {
-        Connection::Pooled => &ctx.client,
-        Connection::Own => &ctx.piece_client,
+        Connection::Pooled => &net.clients.pooled,
+        Connection::Own => &net.clients.own,
     };
     let mut request = client.get(url.clone());
     for (name, value) in config
@@ -168,7 +167,9 @@ fn closed_before_answer(e: &reqwest::Error) -> bool {
 }
 
 /// A success status passes; anything else is the attempt's failure (with Retry-After).
-pub(super) fn checked(response: reqwest::Response) -> Result<reqwest::Response, AttemptError> {
+pub(in crate::engine) fn checked(
+    response: reqwest::Response,
+) -> Result<reqwest::Response, AttemptError> {
     if response.status().is_success() {
         Ok(response)
     } else {
@@ -176,7 +177,7 @@ pub(super) fn checked(response: reqwest::Response) -> Result<reqwest::Response, 
     }
 }
 
-pub(super) fn status_failure(response: reqwest::Response) -> AttemptError {
+pub(in crate::engine) fn status_failure(response: reqwest::Response) -> AttemptError {
     let status = response.status();
     if status.is_redirection() {
         // A redirect the client would not follow (no usable Location, or a scheme other than
@@ -202,7 +203,7 @@ pub(super) fn status_failure(response: reqwest::Response) -> AttemptError {
         .headers()
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| super::retry::parse_retry_after(v, SystemTime::now()));
+        .and_then(|v| super::headers::parse_retry_after(v, SystemTime::now()));
     AttemptError::Failed(Failure {
         error: FileError::new(
             FailureKind::HttpStatus(status.as_u16()),
@@ -215,7 +216,7 @@ pub(super) fn status_failure(response: reqwest::Response) -> AttemptError {
     })
 }
 
-pub(super) fn status_text(status: StatusCode) -> String {
+pub(in crate::engine) fn status_text(status: StatusCode) -> String {
     match status.canonical_reason() {
         Some(reason) => format!("{} {reason}", status.as_u16()),
         None => format!("HTTP status {}", status.as_u16()),

@@ -1,5 +1,5 @@
 //! Resume state: the metadata kept beside a `.part` file (URL, validators, total length;
-//! written atomically), what can be resumed from it, and parsing `Content-Range`. A resume is
+//! written atomically), and what can be resumed from it. A resume is
 //! only ever attempted with a validator (`If-Range`), so a changed resource restarts from zero
 //! instead of being spliced onto old bytes.
 
@@ -8,14 +8,14 @@ use std::io;
 use std::path::Path;
 
 /// Files at most this large get no metadata: restarting them costs less than the extra file.
-pub(super) const RESUME_MIN_BYTES: u64 = 1 << 20;
+pub(in crate::engine) const RESUME_MIN_BYTES: u64 = 1 << 20;
 
-pub(super) use crate::paths::meta_path;
+pub(in crate::engine) use crate::paths::meta_path;
 
 /// What is known about the resource whose bytes are in the `.part` file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct Meta {
+pub(in crate::engine) struct Meta {
     pub version: u32,
     /// The URL the bytes came from (password redacted).
     pub url: String,
@@ -33,20 +33,15 @@ pub(super) struct Meta {
 impl Meta {
     pub const VERSION: u32 = 1;
 
-    /// Built from a fresh 200 response; `None` when nothing could validate a later resume.
-    pub fn from_response(
+    /// Validators from a response (a weak ETag is not kept: it cannot guard a range);
+    /// `None` when nothing could validate a later resume.
+    pub fn new(
         url: &url::Url,
-        headers: &reqwest::header::HeaderMap,
+        etag: Option<String>,
+        last_modified: Option<String>,
         total: Option<u64>,
     ) -> Option<Meta> {
-        let get = |name| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let etag = get(reqwest::header::ETAG).filter(|e| !e.starts_with("W/"));
-        let last_modified = get(reqwest::header::LAST_MODIFIED);
+        let etag = etag.filter(|e| !e.starts_with("W/"));
         if etag.is_none() && last_modified.is_none() {
             return None;
         }
@@ -85,14 +80,19 @@ impl Meta {
 }
 
 /// Removes `part`'s resume metadata (if any) on the blocking pool: its bytes are final.
-pub(super) async fn forget(part: &Path) {
+pub(in crate::engine) async fn forget(part: &Path) {
     let meta = meta_path(part);
     let _ = tokio::task::spawn_blocking(move || std::fs::remove_file(meta)).await;
 }
 
+/// Removes `part`'s resume metadata now: the part is about to be rewritten from zero.
+pub(in crate::engine) fn forget_now(part: &Path) {
+    let _ = std::fs::remove_file(meta_path(part));
+}
+
 /// What the files on disk allow for the next request.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Local {
+pub(in crate::engine) enum Local {
     /// Start from zero (`warning` says why when there was something unusable on disk).
     Fresh { warning: Option<String> },
     /// `offset` bytes of the resource are in the `.part`; ask for the rest.
@@ -102,7 +102,7 @@ pub(super) enum Local {
 }
 
 /// Looks at `part` and its metadata and decides whether the download can continue.
-pub(super) fn inspect(part: &Path, url: &url::Url) -> Local {
+pub(in crate::engine) fn inspect(part: &Path, url: &url::Url) -> Local {
     let meta_file = meta_path(part);
     let part_len = match std::fs::metadata(part) {
         Ok(m) => Some(m.len()),
@@ -159,60 +159,9 @@ pub(super) fn inspect(part: &Path, url: &url::Url) -> Local {
     }
 }
 
-/// `Content-Range: bytes FIRST-LAST/TOTAL` → (first, last, total). `None` for anything else
-/// (including `*` totals and unsatisfied forms), which callers treat as "cannot splice".
-pub(super) fn parse_content_range(value: &str) -> Option<(u64, u64, Option<u64>)> {
-    let rest = value.trim().strip_prefix("bytes")?.trim_start();
-    let (range, total) = rest.split_once('/')?;
-    let (first, last) = range.split_once('-')?;
-    let first: u64 = first.trim().parse().ok()?;
-    let last: u64 = last.trim().parse().ok()?;
-    let total = match total.trim() {
-        "*" => None,
-        t => Some(t.parse().ok()?),
-    };
-    if last < first || total.is_some_and(|t| last >= t) {
-        return None;
-    }
-    Some((first, last, total))
-}
-
-/// The total of an unsatisfied-range answer: `Content-Range: bytes */TOTAL`.
-pub(super) fn parse_unsatisfied_range(value: &str) -> Option<u64> {
-    value
-        .trim()
-        .strip_prefix("bytes")?
-        .trim_start()
-        .strip_prefix("*/")?
-        .trim()
-        .parse()
-        .ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn content_range_table() {
-        type Range = Option<(u64, u64, Option<u64>)>;
-        let cases: &[(&str, Range)] = &[
-            ("bytes 0-99/100", Some((0, 99, Some(100)))),
-            ("bytes 50-99/100", Some((50, 99, Some(100)))),
-            ("bytes  50-99/*", Some((50, 99, None))),
-            ("bytes 50-100/100", None),
-            ("bytes 99-50/100", None),
-            ("bytes */100", None),
-            ("items 0-1/2", None),
-            ("bytes 0-x/2", None),
-            ("", None),
-        ];
-        for (text, want) in cases {
-            assert_eq!(parse_content_range(text), *want, "{text:?}");
-        }
-        assert_eq!(parse_unsatisfied_range("bytes */1234"), Some(1234));
-        assert_eq!(parse_unsatisfied_range("bytes 0-1/2"), None);
-    }
 
     #[test]
     fn local_state_decides_resume_or_restart() {

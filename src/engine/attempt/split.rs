@@ -10,47 +10,43 @@
 //! The resume metadata records which ranges are done, so a split download resumes after a
 //! crash like a single one.
 
-use super::Ctx;
-use super::open::same_version;
-use super::request::{Connection, cause, send_range};
-use super::resume::{self, Meta};
-use super::sink::{BATCH_BYTES, reserve, write_all_at};
-use super::transfer::{
-    AttemptError, Fetched, failed, io_error, let_connection_return, reserve_failed, with_host_slot,
-};
+use super::body::{Destination, Meter, read_body};
+use super::negotiate::same_version;
+use super::{Fetched, hash_prefix, reserve_failed};
+use crate::engine::context::Ctx;
+use crate::engine::failure::{AttemptError, failed, io_error};
+use crate::engine::net::headers::{accepts_ranges, parse_content_range};
+use crate::engine::net::{Connection, let_connection_return, send_range};
+use crate::engine::store::{self, BATCH_BYTES, Meta, reserve, write_all_at};
 use crate::error::FailureKind;
-use crate::event::Event;
 use crate::plan::{FileConfig, FileId};
 use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT_RANGES, CONTENT_RANGE};
+use reqwest::header::CONTENT_RANGE;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Pieces are never cut smaller than this (so files under twice this size use one connection).
-pub(super) const MIN_PIECE: u64 = 4 << 20;
+const MIN_PIECE: u64 = 4 << 20;
+
+/// Whether a file of `total` bytes is large enough to be cut into pieces.
+pub(in crate::engine) fn worth_splitting(total: u64) -> bool {
+    total >= 2 * MIN_PIECE
+}
 
 /// Resume metadata is rewritten this often while a split download runs.
 const META_EVERY: Duration = Duration::from_secs(1);
 
 /// Whether a fresh 200 response may be split: the server takes ranges, the length is known
 /// and large enough, and a validator keeps the pieces of one version.
-pub(super) fn eligible(
+pub(in crate::engine) fn eligible(
     response: &reqwest::Response,
     total: Option<u64>,
     meta: Option<&Meta>,
 ) -> bool {
-    let ranges = response
-        .headers()
-        .get(ACCEPT_RANGES)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|unit| unit.trim().eq_ignore_ascii_case("bytes"))
-        });
-    ranges
-        && total.is_some_and(|t| t >= 2 * MIN_PIECE)
+    accepts_ranges(response.headers())
+        && total.is_some_and(worth_splitting)
         && meta.is_some_and(|m| m.if_range().is_some())
 }
 
@@ -77,7 +73,6 @@ type Pieces = Arc<Mutex<Vec<Piece>>>;
 
 struct Shared<'a> {
     ctx: &'a Ctx,
-    id: FileId,
     file: &'a FileConfig,
     url: &'a url::Url,
     part: &'a Path,
@@ -87,7 +82,8 @@ struct Shared<'a> {
     pieces: Pieces,
     /// Taken (closed) once every connection is done, which ends the writer thread.
     writes: Mutex<Option<tokio::sync::mpsc::Sender<WriteJob>>>,
-    last_progress: Mutex<Instant>,
+    /// The file's bytes, as every connection's body loop counts them.
+    meter: Meter,
 }
 
 /// The writer thread: positional writes (in blocks of `sink::WRITE_MAX`), then the piece's
@@ -124,7 +120,7 @@ fn holes(done: &[[u64; 2]], total: u64) -> Vec<[u64; 2]> {
 }
 
 /// Where the first missing byte is (the total when nothing is missing).
-pub(super) fn first_hole(done: &[[u64; 2]], total: u64) -> u64 {
+pub(in crate::engine) fn first_hole(done: &[[u64; 2]], total: u64) -> u64 {
     holes(done, total).first().map_or(total, |h| h[0])
 }
 
@@ -170,7 +166,7 @@ fn done_ranges(before: &[[u64; 2]], pieces: &[Piece]) -> Vec<[u64; 2]> {
 /// response already streaming the resource from byte `first.1` (it serves the piece that
 /// starts there).
 #[allow(clippy::too_many_arguments)]
-pub(super) async fn download(
+pub(in crate::engine) async fn download(
     ctx: &Ctx,
     id: FileId,
     file: &FileConfig,
@@ -182,6 +178,8 @@ pub(super) async fn download(
     let total = meta.total.unwrap_or(0);
     let done_before = meta.done.take().unwrap_or_default();
     let fresh = done_before.is_empty();
+    let had: u64 = done_before.iter().map(|[a, b]| b.saturating_sub(*a)).sum();
+    let meter = Meter::new(ctx, id, had.min(total), Some(total))?;
     let path = part.to_path_buf();
     let out = tokio::task::spawn_blocking(move || prepare(&path, total, fresh))
         .await
@@ -210,7 +208,6 @@ pub(super) async fn download(
     });
     let shared = Shared {
         ctx,
-        id,
         file,
         url,
         part,
@@ -219,7 +216,7 @@ pub(super) async fn download(
         done_before,
         pieces,
         writes: Mutex::new(Some(writes)),
-        last_progress: Mutex::new(Instant::now()),
+        meter,
     };
     shared.store_meta().await?;
     let mut first = first;
@@ -258,12 +255,8 @@ pub(super) async fn download(
             format!("{} ranges were not downloaded", missing.len()),
         ));
     }
-    let hashers = super::transfer::hash_prefix(ctx, part, total, file).await?;
-    ctx.emit(Event::Progress {
-        id,
-        bytes: total,
-        total: Some(total),
-    });
+    let hashers = hash_prefix(ctx, part, total, file).await?;
+    shared.meter.report(ctx);
     Ok(Fetched {
         bytes: total,
         digests: hashers.finish(),
@@ -314,7 +307,7 @@ impl Shared<'_> {
     async fn store_meta(&self) -> Result<(), AttemptError> {
         let mut meta = self.meta.clone();
         meta.done = Some(self.done());
-        let path = resume::meta_path(self.part);
+        let path = store::meta_path(self.part);
         meta.store_off_thread(&path)
             .await
             .map_err(|e| io_error(&path, "write", e))
@@ -336,7 +329,8 @@ impl Shared<'_> {
                     Some(r) => self.stream(slot, r).await?,
                     None if attempts_slot => self.fetch_piece(slot, piece).await?,
                     None => {
-                        with_host_slot(self.ctx, self.url, self.fetch_piece(slot, piece)).await?
+                        let fetch = self.fetch_piece(slot, piece);
+                        self.ctx.net.with_host_slot(self.url, fetch).await?
                     }
                 }
                 if attempts_slot {
@@ -386,13 +380,13 @@ impl Shared<'_> {
         let ctx = self.ctx;
         let (from, to) = (piece.next, Some(piece.end - 1));
         let response = send_range(
-            ctx,
+            &ctx.net,
             Connection::Own,
             self.file,
             self.url,
             from,
             to,
-            &self.meta,
+            self.meta.if_range(),
         )
         .await?;
         self.check_piece(&response, piece.next)?;
@@ -402,7 +396,7 @@ impl Shared<'_> {
     /// Only a 206 for exactly this range of exactly this version may be written.
     fn check_piece(&self, response: &reqwest::Response, from: u64) -> Result<(), AttemptError> {
         let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
-        let range = header(CONTENT_RANGE).and_then(resume::parse_content_range);
+        let range = header(CONTENT_RANGE).and_then(parse_content_range);
         let same_version = same_version(&self.meta, response.headers());
         let ok = response.status() == StatusCode::PARTIAL_CONTENT
             && same_version
@@ -429,56 +423,18 @@ impl Shared<'_> {
         slot: usize,
         mut response: reqwest::Response,
     ) -> Result<(), AttemptError> {
-        let ctx = self.ctx;
-        let (mut batch, mut batch_at, mut batch_len) = (Vec::new(), 0, 0);
-        loop {
-            let chunk = match tokio::time::timeout(ctx.config.read_timeout, response.chunk()).await
-            {
-                Err(_) => {
-                    let silence = humantime::format_duration(ctx.config.read_timeout);
-                    return Err(failed(
-                        FailureKind::Timeout,
-                        format!("no data for {silence}"),
-                    ));
-                }
-                Ok(Err(e)) => {
-                    return Err(failed(
-                        FailureKind::Network,
-                        format!("connection lost: {}", cause(&e)),
-                    ));
-                }
-                Ok(Ok(None)) => break,
-                Ok(Ok(Some(chunk))) => chunk,
-            };
-            if let Some(rate) = &ctx.rate {
-                rate.take(chunk.len()).await;
-            }
-            let (at, take, reserved_all) = {
-                let mut pieces = self.lock();
-                let piece = &mut pieces[slot];
-                let take = (chunk.len() as u64).min(piece.end - piece.next);
-                let at = piece.next;
-                piece.next += take;
-                (at, take as usize, piece.next >= piece.end)
-            };
-            if batch.is_empty() {
-                batch_at = at;
-            }
-            batch_len += take;
-            batch.push(chunk.slice(..take));
-            if batch_len >= BATCH_BYTES || reserved_all {
-                self.write(slot, batch_at, std::mem::take(&mut batch))
-                    .await?;
-                batch_len = 0;
-            }
-            self.progress();
-            if reserved_all {
-                return Ok(());
-            }
-        }
-        if !batch.is_empty() {
-            self.write(slot, batch_at, batch).await?;
-        }
+        let mut dest = PieceDest {
+            shared: self,
+            slot,
+            batch: Vec::new(),
+            batch_at: 0,
+            batch_len: 0,
+        };
+        let read = read_body(self.ctx, &self.meter, &mut response, &mut dest).await;
+        // Bytes that arrived intact are kept, whatever ended the body.
+        let flushed = dest.flush().await;
+        read?;
+        flushed?;
         let piece = self.lock()[slot];
         if piece.next < piece.end {
             return Err(failed(
@@ -508,26 +464,60 @@ impl Shared<'_> {
             )),
         }
     }
+}
 
-    fn progress(&self) {
-        let mut last = self.last_progress.lock().unwrap_or_else(|p| p.into_inner());
-        if last.elapsed() < Duration::from_millis(100) {
-            return;
+/// One piece as a destination of the body loop: it takes bytes up to the piece's end (which
+/// a steal may move closer) and hands them to the writer thread in batches.
+struct PieceDest<'s, 'a> {
+    shared: &'s Shared<'a>,
+    slot: usize,
+    batch: Vec<Bytes>,
+    batch_at: u64,
+    batch_len: usize,
+}
+
+impl PieceDest<'_, '_> {
+    async fn flush(&mut self) -> Result<(), AttemptError> {
+        if self.batch.is_empty() {
+            return Ok(());
         }
-        *last = Instant::now();
-        let bytes: u64 = self.done().iter().map(|[a, b]| b - a).sum();
-        self.ctx.emit(Event::Progress {
-            id: self.id,
-            bytes,
-            total: Some(self.total),
-        });
+        self.batch_len = 0;
+        let batch = std::mem::take(&mut self.batch);
+        self.shared.write(self.slot, self.batch_at, batch).await
+    }
+}
+
+impl Destination for PieceDest<'_, '_> {
+    fn claim(&mut self, len: usize) -> usize {
+        let mut pieces = self.shared.lock();
+        let piece = &mut pieces[self.slot];
+        let take = (len as u64).min(piece.end - piece.next);
+        if self.batch.is_empty() {
+            self.batch_at = piece.next;
+        }
+        piece.next += take;
+        take as usize
+    }
+
+    async fn store(&mut self, bytes: Bytes) -> Result<(), AttemptError> {
+        self.batch_len += bytes.len();
+        self.batch.push(bytes);
+        if self.batch_len >= BATCH_BYTES || self.full() {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    fn full(&self) -> bool {
+        let piece = self.shared.lock()[self.slot];
+        piece.next >= piece.end
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::sink::WRITE_MAX;
+    use crate::engine::store::WRITE_MAX;
 
     #[test]
     fn holes_and_pieces() {

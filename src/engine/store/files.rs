@@ -11,9 +11,11 @@
 //! change instead of three (on ext4 a third of the cost of a small file). Elsewhere, or when a
 //! stale `NAME.part` is there to be replaced, it goes through `NAME.part`.
 
-use super::OnExist;
-use super::verify::{self, Staged};
+use super::place::{Staged, place};
+use super::sys::create_anonymous;
+use crate::engine::failure::fails_every_file;
 use crate::error::{FailureKind, FileError};
+use crate::policy::OnExist;
 use bytes::Bytes;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -31,9 +33,9 @@ struct Job {
 }
 
 /// Where the file landed, or why it could not be stored.
-pub(super) type Stored = Result<PathBuf, StoreError>;
+pub(in crate::engine) type Stored = Result<PathBuf, StoreError>;
 
-pub(super) struct StoreError {
+pub(in crate::engine) struct StoreError {
     pub error: FileError,
     /// Every other file would fail the same way (disk full, read-only file system).
     pub stops_run: bool,
@@ -45,7 +47,7 @@ const THREADS: usize = 2;
 
 /// Started on first use; they end when the engine run drops this (and with it the queue).
 #[derive(Debug, Default)]
-pub(super) struct FileThreads {
+pub(in crate::engine) struct FileThreads {
     jobs: Mutex<Option<crossbeam_channel::Sender<Job>>>,
 }
 
@@ -70,7 +72,7 @@ impl FileThreads {
 
     /// Stores `body` under `dest` (through `part` unless `anonymous` allows a file without a
     /// name) under the on-exist `mode`.
-    pub(super) async fn store(
+    pub(in crate::engine) async fn store(
         &self,
         part: PathBuf,
         dest: PathBuf,
@@ -129,10 +131,10 @@ async fn deliver(mut answered: tokio::sync::mpsc::UnboundedReceiver<Answer>) {
 /// through `NAME.part`.
 fn store(job: &Job) -> Stored {
     if job.anonymous {
-        match verify::create_anonymous(&job.dest) {
+        match create_anonymous(&job.dest) {
             Ok(Some(file)) => {
                 write_body(&file, &job.body).map_err(|e| write_error(&job.dest, e))?;
-                return verify::place(Staged::Anonymous(&file), &job.dest, job.mode)
+                return place(Staged::Anonymous(&file), &job.dest, job.mode)
                     .map_err(StoreError::from);
             }
             Ok(None) => {}
@@ -143,7 +145,7 @@ fn store(job: &Job) -> Stored {
         let _ = std::fs::remove_file(&job.part);
         write_error(&job.part, e)
     })?;
-    verify::place(Staged::Part(&job.part), &job.dest, job.mode).map_err(|error| {
+    place(Staged::Part(&job.part), &job.dest, job.mode).map_err(|error| {
         let _ = std::fs::remove_file(&job.part);
         StoreError::from(error)
     })
@@ -162,7 +164,7 @@ impl From<FileError> for StoreError {
 
 fn write_error(path: &Path, e: io::Error) -> StoreError {
     StoreError {
-        stops_run: super::fails_every_file(&e),
+        stops_run: fails_every_file(&e),
         error: FileError::new(
             FailureKind::Io,
             format!("cannot write {}: {e}", path.display()),

@@ -9,23 +9,24 @@
 //! those two calls take tens of microseconds, during which the async thread would otherwise
 //! receive nothing on any connection.
 
+use super::sys::reserve;
 use crate::checksum::Hashers;
 use bytes::Bytes;
 use std::io::{self, IoSlice};
 use std::path::Path;
 
 /// New bodies up to this size are kept in memory until whole (at most this much per worker).
-pub(super) const INLINE_MAX: u64 = 256 << 10;
+pub(in crate::engine) const INLINE_MAX: u64 = 256 << 10;
 
 /// Bytes gathered before they are handed to a writer thread: one wake-up per batch, not per
 /// network chunk (a GiB arrives in tens of thousands of chunks).
-pub(super) const BATCH_BYTES: usize = 256 * 1024;
+pub(in crate::engine) const BATCH_BYTES: usize = 256 * 1024;
 
 /// Batches in flight to a writer thread before the receiver waits (backpressure: memory stays
 /// bounded, about 2 MiB, whatever the file size).
 const QUEUE: usize = 8;
 
-pub(super) enum Sink {
+pub(in crate::engine) enum Sink {
     /// A small new body, kept in memory until it is whole (then stored by a file thread).
     Memory {
         chunks: Vec<Bytes>,
@@ -56,12 +57,16 @@ type Writer = tokio::task::JoinHandle<io::Result<Hashers>>;
 /// right after wget2 in 128 MiB chunks (250 MiB resident), `--split 8` took 0.50-0.88 s (5)
 /// and wget2 in 1 MiB chunks 0.75-1.74 s (10). Where new memory is cheap, the smaller writes
 /// cost about 30,000 more calls per GiB.
-pub(super) const WRITE_MAX: usize = 32 << 10;
+pub(in crate::engine) const WRITE_MAX: usize = 32 << 10;
 
 /// Writes every byte of `chunks` to `file` from offset `at`, in blocks of `WRITE_MAX`
 /// (`pwritev`: the file's cursor neither used nor moved). Returns the offset after the last
 /// byte.
-pub(super) fn write_all_at(file: &std::fs::File, chunks: &[Bytes], at: u64) -> io::Result<u64> {
+pub(in crate::engine) fn write_all_at(
+    file: &std::fs::File,
+    chunks: &[Bytes],
+    at: u64,
+) -> io::Result<u64> {
     write_blocks(chunks, at, |slices, at| {
         rustix::io::pwritev(file, slices, at).map_err(io::Error::from)
     })
@@ -130,50 +135,9 @@ fn open_at(part: &Path, start: u64) -> io::Result<std::fs::File> {
     Ok(file)
 }
 
-/// Reserves the disk blocks for `len` bytes at `offset` before they are written
-/// (`fallocate`). A file the disk cannot hold then fails before its body is fetched, and
-/// writing into reserved blocks costs the file system less than allocating them as the data
-/// comes: on ext4, 1 GiB of writes took 0.11 s of kernel time instead of 0.19–0.24 s, and
-/// its later writeback no more. With `keep_size` the file's length stays that of the bytes
-/// written (what a resume reads back); without, it becomes `offset + len`.
-///
-/// `Ok(false)` where the file system (or platform) cannot reserve: the writes allocate as
-/// they go.
-pub(super) fn reserve(
-    file: &std::fs::File,
-    offset: u64,
-    len: u64,
-    keep_size: bool,
-) -> io::Result<bool> {
-    #[cfg(target_os = "linux")]
-    {
-        use rustix::fs::{FallocateFlags, fallocate};
-        use rustix::io::Errno;
-        if len == 0 {
-            return Ok(true);
-        }
-        let flags = if keep_size {
-            FallocateFlags::KEEP_SIZE
-        } else {
-            FallocateFlags::empty()
-        };
-        match fallocate(file, flags, offset, len) {
-            Ok(()) => Ok(true),
-            // No reserving on this file system, or no regular file (a device, a pipe).
-            Err(Errno::OPNOTSUPP | Errno::NOSYS | Errno::NODEV | Errno::SPIPE) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (file, offset, len, keep_size);
-        Ok(false)
-    }
-}
-
 /// Why a sink could not be opened.
 #[derive(Debug)]
-pub(super) enum OpenError {
+pub(in crate::engine) enum OpenError {
     /// The part file could not be created, or cut back for a resume.
     Create(io::Error),
     /// The disk has no room for the `len` bytes still to come (or the file system no place
@@ -185,7 +149,7 @@ impl Sink {
     /// A sink for a body of `expected` bytes (when known) written to `part` from `start`.
     /// Returns once the part is open and its space reserved, so that a file the disk cannot
     /// hold fails before its body is fetched.
-    pub(super) async fn open(
+    pub(in crate::engine) async fn open(
         part: &Path,
         start: u64,
         expected: Option<u64>,
@@ -225,7 +189,7 @@ impl Sink {
         }
     }
 
-    pub(super) async fn write(&mut self, chunk: Bytes) -> io::Result<()> {
+    pub(in crate::engine) async fn write(&mut self, chunk: Bytes) -> io::Result<()> {
         match self {
             Sink::Memory { chunks, hashers } => {
                 hashers.update(&chunk);
@@ -251,7 +215,7 @@ impl Sink {
 
     /// Waits until every byte is written and returns the hashers fed with all of them, and
     /// for a body kept in memory, the body (not written yet).
-    pub(super) async fn finish(self) -> io::Result<(Hashers, Option<Vec<Bytes>>)> {
+    pub(in crate::engine) async fn finish(self) -> io::Result<(Hashers, Option<Vec<Bytes>>)> {
         match self {
             Sink::Memory { chunks, hashers } => Ok((*hashers, Some(chunks))),
             Sink::Thread {
@@ -488,16 +452,5 @@ mod tests {
         let refused = refused.expect("a write fails once the writer has stopped");
         assert_eq!(refused.raw_os_error(), Some(28), "{refused}");
         assert!(sink.finish().await.is_err());
-    }
-
-    #[test]
-    fn reserving_gives_a_file_its_length_only_when_asked() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = std::fs::File::create(dir.path().join("f")).unwrap();
-        let reserved = reserve(&file, 0, 1 << 20, true).unwrap();
-        assert_eq!(file.metadata().unwrap().len(), 0);
-        assert_eq!(reserve(&file, 0, 1 << 20, false).unwrap(), reserved);
-        let len = file.metadata().unwrap().len();
-        assert_eq!(len, if reserved { 1 << 20 } else { 0 });
     }
 }

@@ -10,7 +10,7 @@ use std::path::{Path, is_separator};
 use std::sync::Mutex;
 
 #[derive(Debug, Default)]
-pub(super) struct Dirs {
+pub(in crate::engine) struct Dirs {
     /// Directory → the names it held when first used, both as bytes: the directory as the
     /// callers' paths spell it up to their last separator (see `split`). Hashed with FNV and
     /// cut by hand, because `Path` hashes and splits component by component, and this is asked
@@ -32,7 +32,7 @@ impl Dirs {
     }
 
     /// Makes sure the directory of `path` exists; the first time, notes what is in it.
-    pub(super) fn ensure(&self, path: &Path) -> io::Result<()> {
+    pub(in crate::engine) fn ensure(&self, path: &Path) -> io::Result<()> {
         let Some((key, _)) = split(path) else {
             return Ok(());
         };
@@ -57,7 +57,7 @@ impl Dirs {
 
     /// False only when `path`'s directory was listed and did not hold its name: then there is
     /// no need to look. (Names this run creates are looked up for real: see the callers.)
-    pub(super) fn may_exist(&self, path: &Path) -> bool {
+    pub(in crate::engine) fn may_exist(&self, path: &Path) -> bool {
         let Some((dir, name)) = split(path) else {
             return true;
         };

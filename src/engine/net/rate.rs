@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 #[derive(Debug)]
-pub(super) struct RateLimit {
+pub(in crate::engine) struct RateLimit {
     rate: f64,
     burst: f64,
     bucket: Mutex<(f64, Instant)>,
@@ -25,7 +25,7 @@ impl RateLimit {
     }
 
     /// Accounts for `bytes` just received and waits as long as the rate requires.
-    pub(super) async fn take(&self, bytes: usize) {
+    pub(in crate::engine) async fn take(&self, bytes: usize) {
         let wait = {
             let mut bucket = self.bucket.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();

@@ -2,14 +2,15 @@
 //! (a `.part`, or a file without a name yet) its final name without ever replacing a file the
 //! user had (unless asked to).
 
-use super::OnExist;
+use super::sys::{link_anonymous, rename_no_clobber};
 use crate::checksum::{self, Checksum};
 use crate::error::{FailureKind, FileError};
+use crate::policy::OnExist;
 use std::io;
 use std::path::{Path, PathBuf};
 
 /// The outcome of looking at an existing destination before downloading.
-pub(super) enum Existing {
+pub(in crate::engine) enum Existing {
     /// Nothing there (or overwrite/rename was asked for): download.
     Download,
     /// A file is there and is kept; `sha256` when it was verified against a checksum.
@@ -19,7 +20,7 @@ pub(super) enum Existing {
 }
 
 /// Decides what an existing destination means under `mode`.
-pub(super) async fn check_existing(
+pub(in crate::engine) async fn check_existing(
     dest: &Path,
     mode: OnExist,
     expected: Option<&Checksum>,
@@ -90,7 +91,7 @@ async fn verify_existing(dest: &Path, bytes: u64, expected: &Checksum, sha256: b
 
 /// A verified file not yet under its final name.
 #[derive(Clone, Copy)]
-pub(super) enum Staged<'a> {
+pub(in crate::engine) enum Staged<'a> {
     /// `NAME.part` beside the destination.
     Part(&'a Path),
     /// A file with no name yet, in the destination's directory (`O_TMPFILE`): it becomes
@@ -140,7 +141,11 @@ impl Staged<'_> {
 /// Moves the verified file onto `dest` (or, for rename, the first free `NAME.N.EXT`) and
 /// returns where it landed. Only `overwrite` may replace an existing file. Blocking (a rename
 /// or link changes a directory): called from a file thread or the blocking pool.
-pub(super) fn place(staged: Staged<'_>, dest: &Path, mode: OnExist) -> Result<PathBuf, FileError> {
+pub(in crate::engine) fn place(
+    staged: Staged<'_>,
+    dest: &Path,
+    mode: OnExist,
+) -> Result<PathBuf, FileError> {
     let io_fail = |target: &Path, e: io::Error| {
         FileError::new(
             FailureKind::Io,
@@ -184,126 +189,6 @@ pub(super) fn place(staged: Staged<'_>, dest: &Path, mode: OnExist) -> Result<Pa
     }
 }
 
-/// Renames `from` onto `to` only if `to` does not exist: `renameat2(RENAME_NOREPLACE)` on
-/// Linux (one atomic call), else a hard link (atomic about existence) and an unlink; where
-/// neither is supported, check-then-rename is the best there is.
-fn rename_no_clobber(from: &Path, to: &Path) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        use rustix::fs::{CWD, RenameFlags, renameat_with};
-        match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
-            Ok(()) => return Ok(()),
-            Err(rustix::io::Errno::EXIST) => {
-                return Err(io::Error::from(io::ErrorKind::AlreadyExists));
-            }
-            // Not supported by this file system: fall back below.
-            Err(
-                rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS | rustix::io::Errno::NOTSUP,
-            ) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    link_no_clobber(from, to)
-}
-
-fn link_no_clobber(from: &Path, to: &Path) -> io::Result<()> {
-    match std::fs::hard_link(from, to) {
-        Ok(()) => std::fs::remove_file(from),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
-        Err(_) => {
-            if std::fs::symlink_metadata(to).is_ok() {
-                return Err(io::Error::from(io::ErrorKind::AlreadyExists));
-            }
-            std::fs::rename(from, to)
-        }
-    }
-}
-
-/// A file without a name in the directory of `beside`, to be written and then placed with
-/// `Staged::Anonymous`: nothing to clean up if it never is. `None` where there are no such
-/// files (no `O_TMPFILE` on this file system, or no way to link one); the first refusal turns
-/// them off for the rest of the process, and `NAME.part` is used instead.
-pub(super) fn create_anonymous(beside: &Path) -> io::Result<Option<std::fs::File>> {
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    static REFUSED: AtomicBool = AtomicBool::new(false);
-    /// Linking one needs `AT_EMPTY_PATH` or `/proc/self/fd` (always allowed for one's own).
-    static LINKABLE: OnceLock<bool> = OnceLock::new();
-    let linkable =
-        *LINKABLE.get_or_init(|| cfg!(target_os = "linux") && Path::new("/proc/self/fd").is_dir());
-    if !linkable || REFUSED.load(Ordering::Relaxed) {
-        return Ok(None);
-    }
-    let dir = match beside.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    match open_anonymous(dir) {
-        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
-            REFUSED.store(true, Ordering::Relaxed);
-            Ok(None)
-        }
-        other => other.map(Some),
-    }
-}
-
-/// An `O_TMPFILE` in `dir`; `Unsupported` where the file system (or system) has none.
-#[cfg(target_os = "linux")]
-fn open_anonymous(dir: &Path) -> io::Result<std::fs::File> {
-    use rustix::fs::{Mode, OFlags, open};
-    use rustix::io::Errno;
-    let flags = OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC;
-    match open(dir, flags, Mode::from_raw_mode(0o666)) {
-        Ok(fd) => Ok(std::fs::File::from(fd)),
-        // No O_TMPFILE on this file system (EOPNOTSUPP), or a kernel that predates it.
-        Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL | Errno::NOSYS) => {
-            Err(io::ErrorKind::Unsupported.into())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn open_anonymous(_dir: &Path) -> io::Result<std::fs::File> {
-    Err(io::ErrorKind::Unsupported.into())
-}
-
-/// Links an `O_TMPFILE` file as `to`; fails with `AlreadyExists` if `to` exists (a link never
-/// replaces).
-#[cfg(target_os = "linux")]
-fn link_anonymous(file: &std::fs::File, to: &Path) -> io::Result<()> {
-    use rustix::fs::{AtFlags, CWD, linkat};
-    use std::sync::atomic::{AtomicBool, Ordering};
-    /// `AT_EMPTY_PATH` may need a capability (older kernels); once refused, go through `/proc`.
-    static EMPTY_PATH_REFUSED: AtomicBool = AtomicBool::new(false);
-    if !EMPTY_PATH_REFUSED.load(Ordering::Relaxed) {
-        match linkat(file, "", CWD, to, AtFlags::EMPTY_PATH) {
-            Err(rustix::io::Errno::NOENT | rustix::io::Errno::PERM) => {}
-            other => return other.map_err(io::Error::from),
-        }
-    }
-    let linked = link_through_proc(file, to);
-    if linked.is_ok() {
-        EMPTY_PATH_REFUSED.store(true, Ordering::Relaxed);
-    }
-    linked
-}
-
-/// Links an `O_TMPFILE` file as `to` through its `/proc/self/fd` entry: allowed to any
-/// process for its own file.
-#[cfg(target_os = "linux")]
-fn link_through_proc(file: &std::fs::File, to: &Path) -> io::Result<()> {
-    use rustix::fs::{AtFlags, CWD, linkat};
-    let fd = std::os::fd::AsRawFd::as_raw_fd(file);
-    let from = format!("/proc/self/fd/{fd}");
-    linkat(CWD, from, CWD, to, AtFlags::SYMLINK_FOLLOW).map_err(io::Error::from)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn link_anonymous(_file: &std::fs::File, _to: &Path) -> io::Result<()> {
-    Err(io::ErrorKind::Unsupported.into())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,23 +217,5 @@ mod tests {
         place(Staged::Part(&part), &dest, OnExist::Overwrite).unwrap();
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "over");
         assert!(!part.exists());
-    }
-
-    /// The way in for processes that may not link with `AT_EMPTY_PATH` (older kernels
-    /// without the capability): never replaces either.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn files_without_a_name_link_through_proc() {
-        use std::io::Write;
-        let dir = tempfile::tempdir().unwrap();
-        let dest = dir.path().join("a");
-        let Some(mut file) = create_anonymous(&dest).unwrap() else {
-            return; // no files without a name here
-        };
-        file.write_all(b"whole").unwrap();
-        link_through_proc(&file, &dest).unwrap();
-        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "whole");
-        let again = link_through_proc(&file, &dest).unwrap_err();
-        assert_eq!(again.kind(), io::ErrorKind::AlreadyExists);
     }
 }

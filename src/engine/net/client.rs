@@ -1,7 +1,7 @@
 //! Building the reqwest client: rustls, timeouts, user agent, redirects, pool size. No retry
 //! policy here.
 
-use super::EngineConfig;
+use crate::engine::config::EngineConfig;
 use crate::error::Error;
 use std::time::Duration;
 

@@ -3,10 +3,12 @@
 //! Anything that does not prove the server continues the very same version at the very
 //! offset starts the file over: nothing is ever spliced from two versions.
 
-use super::Ctx;
-use super::request::{Connection, checked, send, send_range, status_failure};
-use super::resume::{self, Meta};
-use super::transfer::AttemptError;
+use crate::engine::context::Ctx;
+use crate::engine::failure::{AttemptError, failed};
+use crate::engine::net::headers::{parse_content_range, parse_unsatisfied_range};
+use crate::engine::net::{Connection, checked, send, send_range, status_failure};
+use crate::engine::store::{self, Meta};
+use crate::error::FailureKind;
 use crate::plan::FileConfig;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_RANGE, ETAG, LAST_MODIFIED};
@@ -14,7 +16,7 @@ use std::path::Path;
 
 /// Where the body of this attempt goes.
 #[allow(clippy::large_enum_variant)] // one short-lived value per attempt
-pub(super) enum Body {
+pub(in crate::engine) enum Body {
     /// Stream `response` into the part from byte `start`; `meta` describes the resource.
     Stream {
         response: reqwest::Response,
@@ -27,33 +29,68 @@ pub(super) enum Body {
 }
 
 /// A request for the whole resource.
-pub(super) async fn fresh(
+pub(in crate::engine) async fn fresh(
     ctx: &Ctx,
     file: &FileConfig,
     url: &url::Url,
 ) -> Result<Body, AttemptError> {
-    let response = checked(send(ctx, file, url, None).await?)?;
-    Ok(stream_from_start(response, url))
+    let response = checked(send(&ctx.net, file, url, None).await?)?;
+    stream_from_start(response, url)
 }
 
-fn stream_from_start(response: reqwest::Response, url: &url::Url) -> Body {
+/// A response that is to be the whole file from its first byte. Only a `200 OK` is: any
+/// other success (a `206` to a request that asked for no range, a `204`) would store
+/// something else under the file's name.
+fn stream_from_start(response: reqwest::Response, url: &url::Url) -> Result<Body, AttemptError> {
+    if response.status() != StatusCode::OK {
+        let status = response.status();
+        let range = response
+            .headers()
+            .get(CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .map(|r| format!(" (Content-Range {:?})", crate::sanitize::sanitize(r)))
+            .unwrap_or_default();
+        return Err(failed(
+            FailureKind::InvalidResponse,
+            format!(
+                "the server answered a request for the whole file with {}{range}",
+                crate::engine::net::status_text(status)
+            ),
+        )
+        .with_status(status.as_u16()));
+    }
     let total = response.content_length();
     // Small files are cheaper to restart than to track.
     let fresh_meta = match total {
-        Some(len) if len <= resume::RESUME_MIN_BYTES => None,
-        _ => Meta::from_response(url, response.headers(), total),
+        Some(len) if len <= store::RESUME_MIN_BYTES => None,
+        _ => meta_from_response(url, response.headers(), total),
     };
-    Body::Stream {
+    Ok(Body::Stream {
         response,
         start: 0,
         total,
         fresh_meta,
-    }
+    })
+}
+
+/// The validators of a fresh response, for a later resume; `None` when it has none.
+fn meta_from_response(
+    url: &url::Url,
+    headers: &reqwest::header::HeaderMap,
+    total: Option<u64>,
+) -> Option<Meta> {
+    let get = |name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    Meta::new(url, get(ETAG), get(LAST_MODIFIED), total)
 }
 
 /// A request for the rest of a `.part`, guarded by `If-Range`. Anything that does not prove
 /// the server continues the very same resource at the very offset restarts from zero.
-pub(super) async fn resumed(
+pub(in crate::engine) async fn resumed(
     ctx: &Ctx,
     file: &FileConfig,
     url: &url::Url,
@@ -61,7 +98,7 @@ pub(super) async fn resumed(
     offset: u64,
     meta: Meta,
 ) -> Result<Body, AttemptError> {
-    let response = send(ctx, file, url, Some((offset, &meta))).await?;
+    let response = send(&ctx.net, file, url, Some((offset, meta.if_range()))).await?;
     let status = response.status();
     let header = |name| {
         response
@@ -73,7 +110,7 @@ pub(super) async fn resumed(
     if status == StatusCode::PARTIAL_CONTENT {
         let range = header(CONTENT_RANGE)
             .as_deref()
-            .and_then(resume::parse_content_range);
+            .and_then(parse_content_range);
         // A server may honour Range but ignore If-Range (RFC 9110 allows it): only a 206 that
         // names the very same version may be appended.
         let same_version = same_version(&meta, response.headers());
@@ -101,7 +138,7 @@ pub(super) async fn resumed(
     } else if status == StatusCode::RANGE_NOT_SATISFIABLE {
         let total = header(CONTENT_RANGE)
             .as_deref()
-            .and_then(resume::parse_unsatisfied_range);
+            .and_then(parse_unsatisfied_range);
         let same = same_version(&meta, response.headers());
         if same && total.is_some() && total == meta.total && Some(offset) == meta.total {
             return Ok(Body::Complete {
@@ -120,7 +157,7 @@ pub(super) async fn resumed(
             part.display()
         );
         forget_meta(part);
-        return Ok(stream_from_start(response, url));
+        return stream_from_start(response, url);
     } else {
         return Err(status_failure(response));
     }
@@ -133,7 +170,7 @@ pub(super) async fn resumed(
 /// `If-Range`. `Ok` carries the response (and where it starts) to continue the split with;
 /// `Err` the body to use instead when the file must start over.
 #[allow(clippy::type_complexity)]
-pub(super) async fn resumed_ranges(
+pub(in crate::engine) async fn resumed_ranges(
     ctx: &Ctx,
     file: &FileConfig,
     url: &url::Url,
@@ -143,11 +180,20 @@ pub(super) async fn resumed_ranges(
     let total = meta.total.unwrap_or(0);
     let from = super::split::first_hole(meta.done.as_deref().unwrap_or_default(), total);
     if from < total {
-        let response = send_range(ctx, Connection::Pooled, file, url, from, None, &meta).await?;
+        let response = send_range(
+            &ctx.net,
+            Connection::Pooled,
+            file,
+            url,
+            from,
+            None,
+            meta.if_range(),
+        )
+        .await?;
         let status = response.status();
         if status == StatusCode::PARTIAL_CONTENT {
             let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
-            let range = header(CONTENT_RANGE).and_then(resume::parse_content_range);
+            let range = header(CONTENT_RANGE).and_then(parse_content_range);
             if same_version(&meta, response.headers())
                 && range.is_some_and(|(first, _, t)| first == from && t == Some(total))
             {
@@ -156,7 +202,7 @@ pub(super) async fn resumed_ranges(
             }
         } else if status.is_success() {
             forget_meta(part);
-            return Ok(Err(stream_from_start(response, url)));
+            return stream_from_start(response, url).map(Err);
         } else if status != StatusCode::RANGE_NOT_SATISFIABLE {
             return Err(status_failure(response));
         }
@@ -173,7 +219,7 @@ pub(super) async fn resumed_ranges(
 /// saved, the response must carry the same one; otherwise (the server sent none, or only a weak
 /// one, which `Meta` does not keep) the Last-Modified dates must be equal. Anything else is
 /// "changed".
-pub(super) fn same_version(meta: &Meta, headers: &reqwest::header::HeaderMap) -> bool {
+pub(in crate::engine) fn same_version(meta: &Meta, headers: &reqwest::header::HeaderMap) -> bool {
     let get = |name| headers.get(name).and_then(|v| v.to_str().ok());
     match (&meta.etag, &meta.last_modified) {
         (Some(had), _) => get(ETAG) == Some(had.as_str()),
@@ -183,8 +229,8 @@ pub(super) fn same_version(meta: &Meta, headers: &reqwest::header::HeaderMap) ->
 }
 
 /// The part is about to be rewritten from zero: its old metadata no longer describes it.
-pub(super) fn forget_meta(part: &Path) {
-    let _ = std::fs::remove_file(resume::meta_path(part));
+fn forget_meta(part: &Path) {
+    store::forget_now(part);
 }
 
 #[cfg(test)]

@@ -1,0 +1,182 @@
+//! One attempt at one file: negotiate what to ask for (the whole file, the rest of a
+//! `.part`, the missing ranges of a split download), then stream the answer through the one
+//! body loop (`body`) into the whole-file sink (`single`) or into pieces over several
+//! connections (`split`). It neither decides to retry nor renames onto the final name; it
+//! says what happened.
+
+mod body;
+mod negotiate;
+mod single;
+mod split;
+
+use crate::checksum::{Digests, Hashers};
+use crate::engine::context::Ctx;
+use crate::engine::failure::{AttemptError, failed, io_error};
+use crate::engine::store::{self, Local};
+use crate::error::FailureKind;
+use crate::plan::{FileConfig, FileId};
+use negotiate::Body;
+use std::path::{Path, PathBuf};
+
+/// A file whose bytes are all in its `.part`, hashed.
+pub(in crate::engine) struct Fetched {
+    /// Length of the whole file.
+    pub bytes: u64,
+    pub digests: Digests,
+    pub http_status: u16,
+    /// Resume metadata sits beside the part (to be removed once the file is in place).
+    pub has_meta: bool,
+    /// A small body still in memory: not written yet (a file thread stores it).
+    pub body: Option<Vec<bytes::Bytes>>,
+}
+
+/// Runs one attempt for `file` from `url`, writing to `part`: waits for a connection slot to
+/// the host, fetches, and tells the host state whether a connection could be made. `look`
+/// is false when the part and its metadata are known not to exist (no need to ask the file
+/// system).
+pub(in crate::engine) async fn attempt(
+    ctx: &Ctx,
+    id: FileId,
+    file: &FileConfig,
+    url: &url::Url,
+    part: &Path,
+    look: bool,
+) -> Result<Fetched, AttemptError> {
+    let run = ctx
+        .net
+        .with_host_slot(url, fetch(ctx, id, file, url, part, look));
+    tokio::select! {
+        result = run => result,
+        () = ctx.cancel.aborted() => Err(AttemptError::Cancelled),
+    }
+}
+
+async fn fetch(
+    ctx: &Ctx,
+    id: FileId,
+    file: &FileConfig,
+    url: &url::Url,
+    part: &Path,
+    look: bool,
+) -> Result<Fetched, AttemptError> {
+    // A few metadata calls on the page cache: cheaper inline than handed to a thread.
+    let local = if look {
+        store::inspect(part, url)
+    } else {
+        Local::Fresh { warning: None }
+    };
+    let body = match local {
+        Local::Fresh { warning } => {
+            if let Some(w) = warning {
+                tracing::warn!("{w}");
+            }
+            negotiate::fresh(ctx, file, url).await?
+        }
+        Local::Resume { offset, meta } => {
+            negotiate::resumed(ctx, file, url, part, offset, meta).await?
+        }
+        Local::Ranges { meta } => {
+            match negotiate::resumed_ranges(ctx, file, url, part, meta).await? {
+                Ok((first, meta)) => {
+                    return split::download(ctx, id, file, url, part, Some(first), meta).await;
+                }
+                Err(body) => body,
+            }
+        }
+    };
+    match body {
+        Body::Complete { len, http_status } => {
+            let hashers = hash_prefix(ctx, part, len, file).await?;
+            Ok(Fetched {
+                bytes: len,
+                digests: hashers.finish(),
+                http_status,
+                has_meta: true,
+                body: None,
+            })
+        }
+        Body::Stream {
+            response,
+            start: 0,
+            total,
+            fresh_meta: Some(meta),
+        } if ctx.config.split > 1 && split::eligible(&response, total, Some(&meta)) => {
+            split::download(ctx, id, file, url, part, Some((response, 0)), meta).await
+        }
+        Body::Stream {
+            response,
+            start,
+            total,
+            fresh_meta,
+        } => {
+            if ctx.config.split > 1 && start == 0 && total.is_none_or(split::worth_splitting) {
+                ctx.say_once_no_split(url);
+            }
+            let http_status = response.status().as_u16();
+            let has_meta = start > 0 || fresh_meta.is_some();
+            if let Some(meta) = fresh_meta {
+                let meta_file = store::meta_path(part);
+                meta.store_off_thread(&meta_file)
+                    .await
+                    .map_err(|e| io_error(&meta_file, "write", e))?;
+            }
+            let streamed = single::download(ctx, id, file, response, part, start, total)
+                .await
+                .map_err(|e| e.with_status(http_status))?;
+            Ok(Fetched {
+                bytes: streamed.bytes,
+                digests: streamed.digests,
+                http_status,
+                has_meta,
+                body: streamed.body,
+            })
+        }
+    }
+}
+
+/// The hashers this file needs.
+fn hashers(ctx: &Ctx, file: &FileConfig) -> Hashers {
+    Hashers::new(file.checksum(), ctx.config.sha256)
+}
+
+/// Hashes the first `len` bytes of the part (a large read: done on the blocking pool). When
+/// no digest is wanted, only the part's length is checked (inline: one metadata call).
+async fn hash_prefix(
+    ctx: &Ctx,
+    part: &Path,
+    len: u64,
+    file: &FileConfig,
+) -> Result<Hashers, AttemptError> {
+    let (path, fresh): (PathBuf, _) = (part.to_path_buf(), hashers(ctx, file));
+    if fresh.is_empty() {
+        return crate::checksum::hash_prefix(&path, len, fresh)
+            .map_err(|e| io_error(part, "read", e));
+    }
+    match tokio::task::spawn_blocking(move || crate::checksum::hash_prefix(&path, len, fresh)).await
+    {
+        Ok(Ok(hashers)) => Ok(hashers),
+        Ok(Err(e)) => Err(io_error(part, "read", e)),
+        Err(e) => Err(failed(
+            FailureKind::Io,
+            format!("cannot read {}: {e}", part.display()),
+        )),
+    }
+}
+
+/// The disk space for the `len` bytes still to come to `part` could not be reserved. Only
+/// this file fails: unlike a write that finds the disk full, it says nothing about smaller
+/// files. A `fresh` attempt (nothing of the file was on disk before it) leaves nothing behind:
+/// its part and resume metadata are removed.
+fn reserve_failed(part: &Path, len: u64, e: std::io::Error, fresh: bool) -> AttemptError {
+    if fresh {
+        store::remove_part(part);
+    }
+    failed(
+        FailureKind::Io,
+        format!(
+            "cannot reserve {} for {}: {e}",
+            indicatif::HumanBytes(len),
+            part.display()
+        ),
+    )
+}

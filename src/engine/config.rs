@@ -1,0 +1,60 @@
+//! `EngineConfig`: the run-wide settings the engine works with, and their defaults. Plain
+//! data; the command line's layering of sources ends before this (`settings`).
+
+use crate::policy::{OnExist, RetryPolicy};
+use crate::secret::Secret;
+use reqwest::header::{HeaderName, HeaderValue};
+use std::time::Duration;
+
+/// How the engine downloads; the run-wide part of the settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Files downloaded at once.
+    pub workers: usize,
+    pub on_exist: OnExist,
+    pub user_agent: String,
+    /// Extra headers for every request (a file's own headers win over these).
+    pub headers: Vec<(HeaderName, Secret<HeaderValue>)>,
+    /// Refuse files larger than this many bytes.
+    pub max_size: Option<u64>,
+    pub retry: RetryPolicy,
+    pub connect_timeout: Duration,
+    /// Longest silence while waiting for response headers or body bytes.
+    pub read_timeout: Duration,
+    /// A `Retry-After` longer than this fails the file instead of waiting.
+    pub max_retry_after: Duration,
+    /// An attempt averaging under this many bytes/s over `min_speed_time` is abandoned.
+    pub min_speed: Option<u64>,
+    pub min_speed_time: Duration,
+    /// Connections to one host at once, across all files.
+    pub max_per_host: usize,
+    /// Connections for one large file (when the server supports Range).
+    pub split: u32,
+    /// Overall bandwidth cap in bytes/s, shared by all transfers.
+    pub limit_rate: Option<u64>,
+    /// Compute the sha256 of every file (for the summary). Costs about 0.5 s of CPU per GiB;
+    /// off, it is still computed when a file's expected checksum is sha256.
+    pub sha256: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            workers: 8,
+            on_exist: OnExist::Skip,
+            user_agent: concat!("dl/", env!("CARGO_PKG_VERSION")).to_string(),
+            headers: Vec::new(),
+            max_size: None,
+            retry: RetryPolicy::default(),
+            connect_timeout: Duration::from_secs(15),
+            read_timeout: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(300),
+            min_speed: None,
+            min_speed_time: Duration::from_secs(30),
+            max_per_host: 8,
+            split: 1,
+            limit_rate: None,
+            sha256: true,
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The network room: the HTTP clients, requests and what their answers mean, the per-host
+//! connection slots (cap, shared backoff, circuit breaker) and the shared rate limit. It never
+//! touches the disk.
+
+mod client;
+pub(super) mod headers;
+mod hosts;
+mod rate;
+mod request;
+
+pub(super) use hosts::host_key;
+pub(super) use rate::RateLimit;
+pub(super) use request::{
+    Connection, cause, checked, send, send_range, status_failure, status_text,
+};
+
+use super::config::EngineConfig;
+use super::failure::AttemptError;
+use crate::error::Error;
+use hosts::{HostOutcome, Hosts};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The clients of one engine, reused from run to run.
+#[derive(Debug, Clone)]
+pub(super) struct Clients {
+    /// Keep-alive connections, pooled and reused from file to file.
+    pooled: reqwest::Client,
+    /// One connection per request: the pieces of split downloads.
+    own: reqwest::Client,
+}
+
+impl Clients {
+    pub fn build(config: &EngineConfig) -> Result<Clients, Error> {
+        Ok(Clients {
+            pooled: client::build(config)?,
+            own: client::build_unpooled(config)?,
+        })
+    }
+}
+
+/// The network side of one run.
+pub(super) struct Net {
+    config: Arc<EngineConfig>,
+    clients: Clients,
+    hosts: Arc<Hosts>,
+    /// `--limit-rate`, shared by every transfer.
+    pub rate: Option<RateLimit>,
+}
+
+impl Net {
+    pub fn new(config: Arc<EngineConfig>, clients: Clients, breaker_cooldown: Duration) -> Net {
+        Net {
+            hosts: Arc::new(Hosts::new(config.max_per_host, breaker_cooldown)),
+            rate: config.limit_rate.map(RateLimit::new),
+            config,
+            clients,
+        }
+    }
+
+    /// Holds back every request to `url`'s host for `delay` (it said it is overloaded).
+    pub fn throttle(&self, url: &url::Url, delay: Duration) {
+        self.hosts.throttle(&host_key(url), delay);
+    }
+
+    /// Runs `work` holding a connection slot to `url`'s host (waiting for one as the cap, a
+    /// shared backoff or the circuit breaker require), then tells the host whether a
+    /// connection could be made.
+    pub async fn with_host_slot<T>(
+        &self,
+        url: &url::Url,
+        work: impl std::future::Future<Output = Result<T, AttemptError>>,
+    ) -> Result<T, AttemptError> {
+        let permit = self.hosts.acquire(&host_key(url)).await?;
+        let result = work.await;
+        let_connection_return().await;
+        permit.finish(match &result {
+            Err(AttemptError::Failed(f)) if f.connect => {
+                HostOutcome::ConnectFailed(f.error.message.to_string())
+            }
+            _ => HostOutcome::Connected,
+        });
+        result
+    }
+}
+
+/// Lets the tasks already woken run before this one goes on. hyper puts a finished
+/// connection back into its pool, and closes one whose body was dropped unread, from a task
+/// of its own; a request sent before that task ran would open one more connection beside it
+/// (more than `--max-per-host` at once, and a wasted handshake).
+pub(super) async fn let_connection_return() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return std::task::Poll::Ready(());
+        }
+        yielded = true;
+        // Back of the run queue, behind the tasks woken while this one ran.
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+    .await;
+}
+
+/// `now + wait`, or a moment so far ahead that it never comes when the sum overflows (a
+/// deadline no setting can make panic).
+pub(super) fn deadline_after(wait: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(wait)
+        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
+}

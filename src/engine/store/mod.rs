@@ -1,0 +1,32 @@
+//! The store room: everything on disk under `--dir`. Destination directories (created and
+//! listed once), the writer thread of a large body, the file threads of small ones, resume
+//! metadata beside a `.part`, checking an existing destination, and placing a verified file
+//! onto its final name without replacing what the user had. Every `cfg`'d system call is in
+//! `sys`. It knows nothing about HTTP.
+
+mod dirs;
+mod files;
+mod place;
+mod resume;
+mod sink;
+pub(super) mod sys;
+
+pub(super) use dirs::Dirs;
+pub(super) use files::FileThreads;
+pub(super) use place::{Existing, Staged, check_existing, place};
+pub(super) use resume::{Local, Meta, RESUME_MIN_BYTES, forget, forget_now, inspect, meta_path};
+#[cfg(test)]
+pub(super) use sink::WRITE_MAX;
+pub(super) use sink::{BATCH_BYTES, OpenError, Sink, write_all_at};
+pub(super) use sys::reserve;
+
+/// Removes a `.part` and its resume metadata.
+pub(super) fn remove_part(part: &std::path::Path) {
+    for path in [part.to_path_buf(), meta_path(part)] {
+        if let Err(e) = std::fs::remove_file(&path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("cannot remove {}: {e}", path.display());
+        }
+    }
+}

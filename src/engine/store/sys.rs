@@ -1,0 +1,217 @@
+//! Every platform-specific system call of the engine, each with its portable fallback:
+//! reserving disk space, renaming without replacing, files without a name (`O_TMPFILE`), the
+//! open-file limit. Linux gets the fast paths; macOS the same no-clobber rename and (for
+//! files given their full length up front) space reservation through rustix; other systems
+//! the portable fallbacks.
+
+use std::io;
+use std::path::Path;
+
+/// The soft limit on open files, where the platform has one.
+pub(in crate::engine) fn open_file_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        rustix::process::getrlimit(rustix::process::Resource::Nofile).current
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// Reserves the disk blocks for `len` bytes at `offset` before they are written. A file the
+/// disk cannot hold then fails before its body is fetched, and writing into reserved blocks
+/// costs the file system less than allocating them as the data comes (see
+/// `docs/performance.md`). With `keep_size` the file's length stays that of the bytes written
+/// (what a resume reads back); without, it becomes `offset + len`.
+///
+/// `Ok(false)` where the file system (or platform) cannot reserve: the writes allocate as
+/// they go. macOS reserves only without `keep_size` (`F_PREALLOCATE` then a resize).
+pub(in crate::engine) fn reserve(
+    file: &std::fs::File,
+    offset: u64,
+    len: u64,
+    keep_size: bool,
+) -> io::Result<bool> {
+    #[cfg(any(target_os = "linux", target_vendor = "apple"))]
+    {
+        use rustix::fs::{FallocateFlags, fallocate};
+        use rustix::io::Errno;
+        if len == 0 {
+            return Ok(true);
+        }
+        let flags = if keep_size {
+            if cfg!(target_vendor = "apple") {
+                return Ok(false);
+            }
+            FallocateFlags::KEEP_SIZE
+        } else {
+            FallocateFlags::empty()
+        };
+        match fallocate(file, flags, offset, len) {
+            Ok(()) => Ok(true),
+            // No reserving on this file system, or no regular file (a device, a pipe).
+            Err(Errno::OPNOTSUPP | Errno::NOSYS | Errno::NODEV | Errno::SPIPE) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
+    {
+        let _ = (file, offset, len, keep_size);
+        Ok(false)
+    }
+}
+
+/// Renames `from` onto `to` only if `to` does not exist: `renameat2(RENAME_NOREPLACE)` on
+/// Linux, `renameatx_np(RENAME_EXCL)` on macOS (one atomic call each), else a hard link (atomic about existence) and an unlink; where
+/// neither is supported, check-then-rename is the best there is.
+pub(super) fn rename_no_clobber(from: &Path, to: &Path) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_vendor = "apple"))]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+            Ok(()) => return Ok(()),
+            Err(rustix::io::Errno::EXIST) => {
+                return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+            }
+            // Not supported by this file system: fall back below.
+            Err(
+                rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS | rustix::io::Errno::NOTSUP,
+            ) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    link_no_clobber(from, to)
+}
+
+fn link_no_clobber(from: &Path, to: &Path) -> io::Result<()> {
+    match std::fs::hard_link(from, to) {
+        Ok(()) => std::fs::remove_file(from),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) => {
+            if std::fs::symlink_metadata(to).is_ok() {
+                return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+            }
+            std::fs::rename(from, to)
+        }
+    }
+}
+
+/// A file without a name in the directory of `beside`, to be written and then placed with
+/// `Staged::Anonymous`: nothing to clean up if it never is. `None` where there are no such
+/// files (no `O_TMPFILE` on this file system, or no way to link one); the first refusal turns
+/// them off for the rest of the process, and `NAME.part` is used instead.
+pub(super) fn create_anonymous(beside: &Path) -> io::Result<Option<std::fs::File>> {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static REFUSED: AtomicBool = AtomicBool::new(false);
+    /// Linking one needs `AT_EMPTY_PATH` or `/proc/self/fd` (always allowed for one's own).
+    static LINKABLE: OnceLock<bool> = OnceLock::new();
+    let linkable =
+        *LINKABLE.get_or_init(|| cfg!(target_os = "linux") && Path::new("/proc/self/fd").is_dir());
+    if !linkable || REFUSED.load(Ordering::Relaxed) {
+        return Ok(None);
+    }
+    let dir = match beside.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    match open_anonymous(dir) {
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+            REFUSED.store(true, Ordering::Relaxed);
+            Ok(None)
+        }
+        other => other.map(Some),
+    }
+}
+
+/// An `O_TMPFILE` in `dir`; `Unsupported` where the file system (or system) has none.
+#[cfg(target_os = "linux")]
+fn open_anonymous(dir: &Path) -> io::Result<std::fs::File> {
+    use rustix::fs::{Mode, OFlags, open};
+    use rustix::io::Errno;
+    let flags = OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC;
+    match open(dir, flags, Mode::from_raw_mode(0o666)) {
+        Ok(fd) => Ok(std::fs::File::from(fd)),
+        // No O_TMPFILE on this file system (EOPNOTSUPP), or a kernel that predates it.
+        Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL | Errno::NOSYS) => {
+            Err(io::ErrorKind::Unsupported.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_anonymous(_dir: &Path) -> io::Result<std::fs::File> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+/// Links an `O_TMPFILE` file as `to`; fails with `AlreadyExists` if `to` exists (a link never
+/// replaces).
+#[cfg(target_os = "linux")]
+pub(super) fn link_anonymous(file: &std::fs::File, to: &Path) -> io::Result<()> {
+    use rustix::fs::{AtFlags, CWD, linkat};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    /// `AT_EMPTY_PATH` may need a capability (older kernels); once refused, go through `/proc`.
+    static EMPTY_PATH_REFUSED: AtomicBool = AtomicBool::new(false);
+    if !EMPTY_PATH_REFUSED.load(Ordering::Relaxed) {
+        match linkat(file, "", CWD, to, AtFlags::EMPTY_PATH) {
+            Err(rustix::io::Errno::NOENT | rustix::io::Errno::PERM) => {}
+            other => return other.map_err(io::Error::from),
+        }
+    }
+    let linked = link_through_proc(file, to);
+    if linked.is_ok() {
+        EMPTY_PATH_REFUSED.store(true, Ordering::Relaxed);
+    }
+    linked
+}
+
+/// Links an `O_TMPFILE` file as `to` through its `/proc/self/fd` entry: allowed to any
+/// process for its own file.
+#[cfg(target_os = "linux")]
+fn link_through_proc(file: &std::fs::File, to: &Path) -> io::Result<()> {
+    use rustix::fs::{AtFlags, CWD, linkat};
+    let fd = std::os::fd::AsRawFd::as_raw_fd(file);
+    let from = format!("/proc/self/fd/{fd}");
+    linkat(CWD, from, CWD, to, AtFlags::SYMLINK_FOLLOW).map_err(io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(super) fn link_anonymous(_file: &std::fs::File, _to: &Path) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserving_gives_a_file_its_length_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = std::fs::File::create(dir.path().join("f")).unwrap();
+        let reserved = reserve(&file, 0, 1 << 20, true).unwrap();
+        assert_eq!(file.metadata().unwrap().len(), 0);
+        assert_eq!(reserve(&file, 0, 1 << 20, false).unwrap(), reserved);
+        let len = file.metadata().unwrap().len();
+        assert_eq!(len, if reserved { 1 << 20 } else { 0 });
+    }
+
+    /// The way in for processes that may not link with `AT_EMPTY_PATH` (older kernels
+    /// without the capability): never replaces either.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn files_without_a_name_link_through_proc() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("a");
+        let Some(mut file) = create_anonymous(&dest).unwrap() else {
+            return; // no files without a name here
+        };
+        file.write_all(b"whole").unwrap();
+        link_through_proc(&file, &dest).unwrap();
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "whole");
+        let again = link_through_proc(&file, &dest).unwrap_err();
+        assert_eq!(again.kind(), io::ErrorKind::AlreadyExists);
+    }
+}
