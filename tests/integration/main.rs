@@ -3,6 +3,7 @@
 
 mod support;
 
+mod checks;
 mod checksum;
 mod cli_usage;
 mod config;

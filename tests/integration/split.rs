@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 const MIB: usize = 1 << 20;
 
-fn ranged(data: &[u8]) -> Reply {
+pub(crate) fn ranged(data: &[u8]) -> Reply {
     Reply::ok(data)
         .etag("v1")
         .header("Accept-Ranges", "bytes")
