@@ -1,4 +1,5 @@
-//! Values people write on the command line and in files: durations and sizes. Pure parsing.
+//! Values people write on the command line, in the environment and in files: durations, sizes,
+//! rates and limits that `off` turns off. Pure parsing.
 
 use std::time::Duration;
 
@@ -53,6 +54,43 @@ pub fn parse_rate(text: &str) -> Result<u64, String> {
     Ok(bytes)
 }
 
+/// A size or rate limit. `Off` is a value of its own, not a missing one: a command line or a
+/// profile that says `off` undoes a limit set below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    Off,
+    At(u64),
+}
+
+impl Limit {
+    /// The limit as the engine takes it: `None` for no limit.
+    pub fn bytes(self) -> Option<u64> {
+        match self {
+            Limit::Off => None,
+            Limit::At(n) => Some(n),
+        }
+    }
+}
+
+/// `off` (or `none`), else a size like `10M`.
+pub fn parse_size_limit(text: &str) -> Result<Limit, String> {
+    parse_limit(text, parse_size)
+}
+
+/// `off` (or `none`), else a rate like `500K` of more than 0.
+pub fn parse_rate_limit(text: &str) -> Result<Limit, String> {
+    parse_limit(text, parse_rate)
+}
+
+fn parse_limit(text: &str, parse: impl Fn(&str) -> Result<u64, String>) -> Result<Limit, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "off" | "none" => Ok(Limit::Off),
+        _ => parse(text)
+            .map(Limit::At)
+            .map_err(|e| format!("{e} (or \"off\")")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +111,8 @@ mod tests {
         assert_eq!(parse_rate("500K"), Ok(500 * 1024));
         assert_eq!(parse_rate("1M/s"), Ok(1 << 20));
         assert!(parse_rate("0").is_err());
+        assert_eq!(parse_rate_limit("off"), Ok(Limit::Off));
+        assert_eq!(parse_size_limit("10M"), Ok(Limit::At(10 << 20)));
+        assert!(parse_rate_limit("0").is_err() && parse_size_limit("lots").is_err());
     }
 }

@@ -1,9 +1,11 @@
 use super::locate::display_path;
 use super::*;
 use crate::cli::{Cli, Command};
+use crate::policy::OnExist;
 use clap::Parser;
 use std::collections::HashMap;
 use std::path::Path;
+use std::time::Duration;
 
 fn args(extra: &[&str]) -> FetchArgs {
     let argv = ["dl", "fetch", "http://127.0.0.1/a"]
