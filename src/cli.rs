@@ -6,7 +6,9 @@
 use crate::policy::OnExist;
 use crate::report::ProgressMode;
 use crate::secret::Secret;
-use crate::units::{Limit, parse_duration, parse_rate_limit, parse_size_limit};
+use crate::units::{
+    Limit, parse_duration, parse_nonzero_duration, parse_rate_limit, parse_size_limit,
+};
 use clap::{Args, Parser, Subcommand};
 use reqwest::header::{HeaderName, HeaderValue};
 use std::path::PathBuf;
@@ -162,12 +164,12 @@ pub struct FetchArgs {
 
     /// Time allowed to connect [default: 15s]
     #[arg(long, value_name = "DUR", help_heading = "Requests",
-          value_parser = parse_duration)]
+          value_parser = parse_nonzero_duration)]
     pub connect_timeout: Option<Duration>,
 
     /// Longest silence while waiting for a response or its body [default: 30s]
     #[arg(long, value_name = "DUR", help_heading = "Requests",
-          value_parser = parse_duration)]
+          value_parser = parse_nonzero_duration)]
     pub read_timeout: Option<Duration>,
 
     /// Abandon (and retry) an attempt averaging under RATE for --min-speed-time (e.g. 10K)
@@ -177,7 +179,7 @@ pub struct FetchArgs {
 
     /// Window over which --min-speed is measured [default: 30s]
     #[arg(long, value_name = "DUR", help_heading = "Requests",
-          value_parser = parse_duration)]
+          value_parser = parse_nonzero_duration)]
     pub min_speed_time: Option<Duration>,
 
     /// Connections to one host at once, across all files, 1-1024 [default: 8]

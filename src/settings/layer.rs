@@ -9,7 +9,9 @@ use crate::cli::{FetchArgs, MAX_CONNECTIONS, MAX_SPLIT};
 use crate::policy::OnExist;
 use crate::report::ProgressMode;
 use crate::secret::Secret;
-use crate::units::{Limit, parse_duration, parse_rate_limit, parse_size_limit};
+use crate::units::{
+    Limit, parse_duration, parse_nonzero_duration, parse_rate_limit, parse_size_limit,
+};
 use reqwest::header::{HeaderName, HeaderValue};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -112,12 +114,12 @@ options! {
             .then(|| a.headers.iter().map(|h| (h.name.clone(), h.value.clone())).collect())
         => engine.headers, merge merge_headers;
     "max-size" max_size: Limit = parse_size_limit, |a| a.max_size => engine.max_size;
-    "connect-timeout" connect_timeout: Duration = parse_duration, |a| a.connect_timeout
+    "connect-timeout" connect_timeout: Duration = parse_nonzero_duration, |a| a.connect_timeout
         => engine.connect_timeout;
-    "read-timeout" read_timeout: Duration = parse_duration, |a| a.read_timeout
+    "read-timeout" read_timeout: Duration = parse_nonzero_duration, |a| a.read_timeout
         => engine.read_timeout;
     "min-speed" min_speed: Limit = parse_rate_limit, |a| a.min_speed => engine.min_speed;
-    "min-speed-time" min_speed_time: Duration = parse_duration, |a| a.min_speed_time
+    "min-speed-time" min_speed_time: Duration = parse_nonzero_duration, |a| a.min_speed_time
         => engine.min_speed_time;
     "max-per-host" max_per_host: u32 = |t| count(t, 1, MAX_CONNECTIONS), |a| a.max_per_host
         => engine.max_per_host;
@@ -248,6 +250,30 @@ mod tests {
                 let file = Layer::default().set(key, probe);
                 assert_eq!(cli.is_ok(), file.is_ok(), "{flag}: {file:?}");
             }
+        }
+    }
+
+    #[test]
+    fn absurd_values_are_refused_with_the_limit_they_break() {
+        let long = "is longer than 30 days";
+        let zero = "must be more than 0";
+        for (key, text, message) in [
+            ("read-timeout", "0", zero),
+            ("connect-timeout", "0", zero),
+            ("min-speed-time", "0ms", zero),
+            ("retry-delay", "18446744073709551615s", long),
+            ("read-timeout", "1e300", long),
+            ("max-retry-after", "31d", long),
+            ("max-retry-delay", "1y", long),
+            ("max-size", "0", "must be more than 0 (or \"off\")"),
+            ("min-speed", "0K", "must be more than 0 (or \"off\")"),
+            ("limit-rate", "0", "must be more than 0 (or \"off\")"),
+        ] {
+            let e = Layer::default().set(key, text).expect_err(key);
+            assert_eq!(e, Some(format!("{text:?} {message}")), "{key} = {text}");
+        }
+        for (key, text) in [("retry-delay", "0"), ("max-retry-delay", "0s")] {
+            assert_eq!(Layer::default().set(key, text), Ok(()), "{key} = {text}");
         }
     }
 
