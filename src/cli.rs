@@ -1,11 +1,14 @@
 //! The command line, as clap derive types only. Options a config file can also set stay
-//! `Option` here (their defaults live in `settings`); parse-level value parsers for durations,
-//! sizes, headers and `K/N` live here too. No I/O.
+//! `Option` here (their defaults, and the table that declares them, live in `settings`);
+//! value parsers for headers and `K/N` live here, those for durations, sizes and limits in
+//! `units`, shared with the config file. No I/O.
 
 use crate::policy::OnExist;
 use crate::report::ProgressMode;
 use crate::secret::Secret;
-use crate::units::{parse_duration, parse_rate, parse_size};
+use crate::units::{
+    Limit, parse_duration, parse_nonzero_duration, parse_rate_limit, parse_size_limit,
+};
 use clap::{Args, Parser, Subcommand};
 use reqwest::header::{HeaderName, HeaderValue};
 use std::path::PathBuf;
@@ -160,11 +163,13 @@ pub struct FetchArgs {
     pub max_size: Option<Limit>,
 
     /// Time allowed to connect [default: 15s]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, help_heading = "Requests")]
+    #[arg(long, value_name = "DUR", help_heading = "Requests",
+          value_parser = parse_nonzero_duration)]
     pub connect_timeout: Option<Duration>,
 
     /// Longest silence while waiting for a response or its body [default: 30s]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, help_heading = "Requests")]
+    #[arg(long, value_name = "DUR", help_heading = "Requests",
+          value_parser = parse_nonzero_duration)]
     pub read_timeout: Option<Duration>,
 
     /// Abandon (and retry) an attempt averaging under RATE for --min-speed-time (e.g. 10K)
@@ -173,7 +178,8 @@ pub struct FetchArgs {
     pub min_speed: Option<Limit>,
 
     /// Window over which --min-speed is measured [default: 30s]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, help_heading = "Requests")]
+    #[arg(long, value_name = "DUR", help_heading = "Requests",
+          value_parser = parse_nonzero_duration)]
     pub min_speed_time: Option<Duration>,
 
     /// Connections to one host at once, across all files, 1-1024 [default: 8]
@@ -216,27 +222,6 @@ pub struct FetchArgs {
     /// Use the [profile.NAME] table of the config file over its top level [env: DL_PROFILE]
     #[arg(long, value_name = "NAME", help_heading = "Config file")]
     pub profile: Option<String>,
-}
-
-/// A size or rate limit that `off` turns off, so the command line can undo a config file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limit(pub Option<u64>);
-
-/// `off` (or `none`), else a size like `10M`.
-pub fn parse_size_limit(text: &str) -> Result<Limit, String> {
-    parse_limit(text, parse_size)
-}
-
-/// `off` (or `none`), else a rate like `500K`.
-pub fn parse_rate_limit(text: &str) -> Result<Limit, String> {
-    parse_limit(text, parse_rate)
-}
-
-fn parse_limit(text: &str, parse: fn(&str) -> Result<u64, String>) -> Result<Limit, String> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "off" | "none" => Ok(Limit(None)),
-        _ => parse(text).map(|n| Limit(Some(n))),
-    }
 }
 
 impl Cli {
@@ -334,8 +319,5 @@ mod tests {
         assert_eq!(h.name, "authorization");
         assert_eq!(h.value.expose(), "Bearer x");
         assert!(parse_header("no colon").is_err() && parse_header("bad name: v").is_err());
-        assert_eq!(parse_rate_limit("off"), Ok(Limit(None)));
-        assert_eq!(parse_size_limit("10M"), Ok(Limit(Some(10 << 20))));
-        assert!(parse_rate_limit("0").is_err() && parse_size_limit("lots").is_err());
     }
 }

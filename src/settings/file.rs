@@ -237,6 +237,7 @@ impl Table {
                 })?;
             layer
                 .headers
+                .get_or_insert_default()
                 .push((header.name.clone(), Secret::new(value)));
         }
         Ok(layer)

@@ -1,9 +1,11 @@
 use super::locate::display_path;
 use super::*;
 use crate::cli::{Cli, Command};
+use crate::policy::OnExist;
 use clap::Parser;
 use std::collections::HashMap;
 use std::path::Path;
+use std::time::Duration;
 
 fn args(extra: &[&str]) -> FetchArgs {
     let argv = ["dl", "fetch", "http://127.0.0.1/a"]
@@ -341,4 +343,17 @@ fn paths_under_home_are_shown_with_a_tilde() {
         "/etc/dl.toml"
     );
     assert_eq!(display_path(Path::new("rel.toml"), Some(home)), "rel.toml");
+}
+
+#[test]
+fn zero_delays_and_30_days_are_fine() {
+    let file = "retry-delay = 0\nmax-retry-delay = \"0s\"\nmax-retry-after = 0\n\
+                read-timeout = \"30days\"\nconnect-timeout = \"720h\"\n";
+    let e = resolve(&[], Some(file), &[]).unwrap().engine;
+    assert_eq!(
+        (e.retry.base, e.retry.max, e.max_retry_after),
+        (Duration::ZERO, Duration::ZERO, Duration::ZERO)
+    );
+    let month = Duration::from_secs(30 * 24 * 3600);
+    assert_eq!((e.read_timeout, e.connect_timeout), (month, month));
 }

@@ -103,3 +103,68 @@ fn completions_print_a_script_on_stdout() {
     let run = ws.run(ws.dl().args(["completions", "tcsh"]));
     run.code(2).stdout_empty();
 }
+
+#[test]
+fn absurd_durations_rates_and_sizes_are_usage_errors() {
+    // These used to be accepted and then overflow an `Instant` in the engine (a panic), or
+    // fail every file (`--read-timeout 0`).
+    let ws = Workspace::new();
+    let longer = "is longer than 30 days";
+    let zero = "must be more than 0";
+    for (option, value, message) in [
+        ("--retry-delay", "18446744073709551615s", longer),
+        ("--read-timeout", "18446744073709551615s", longer),
+        ("--connect-timeout", "31d", longer),
+        ("--max-retry-delay", "1e300", longer),
+        ("--max-retry-after", "99999999999999999999999h", longer),
+        ("--min-speed-time", "2592001", longer),
+        ("--read-timeout", "0", zero),
+        ("--connect-timeout", "0s", zero),
+        ("--min-speed-time", "0ms", zero),
+        ("--min-speed", "0", zero),
+        ("--limit-rate", "0K", zero),
+        ("--max-size", "0", zero),
+        ("--max-size", "99999999999T", "is out of range"),
+    ] {
+        // Not `ws.fetch()`: it sets --retry-delay itself, and clap refuses a second one.
+        let run = ws.run(ws.dl().args([
+            "fetch",
+            "--dry-run",
+            option,
+            value,
+            "http://127.0.0.1:9/a.bin",
+        ]));
+        run.code(2)
+            .stdout_empty()
+            .stderr_has(option)
+            .stderr_has(&format!("\"{value}\" {message}"))
+            .check(!ws.out().exists(), "no download dir for a usage error");
+    }
+}
+
+#[test]
+fn zero_delays_and_30_day_durations_are_accepted() {
+    let ws = Workspace::new();
+    let run = ws.run(ws.dl().args([
+        "fetch",
+        "--dry-run",
+        "--retry-delay",
+        "0",
+        "--max-retry-delay",
+        "0s",
+        "--max-retry-after",
+        "0",
+        "--read-timeout",
+        "30days",
+        "--connect-timeout",
+        "720h",
+        "--min-speed-time",
+        "2592000",
+        "--limit-rate",
+        "off",
+        "--max-size",
+        "1",
+        "http://127.0.0.1:9/a.bin",
+    ]));
+    run.code(0);
+}

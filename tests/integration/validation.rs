@@ -258,3 +258,74 @@ fn a_password_in_a_rejected_list_entry_is_not_printed() {
     assert_rejected(&ws, &run, 2, &before);
     run.nowhere("listpw-9931").nowhere("listpw-9932");
 }
+
+#[test]
+fn absurd_durations_in_a_config_file_name_its_line_and_key() {
+    let ws = Workspace::new();
+    for (text, message) in [
+        (
+            "read-timeout = \"0\"",
+            "read-timeout: \"0\" must be more than 0",
+        ),
+        (
+            "retry-delay = \"18446744073709551615s\"",
+            "retry-delay: \"18446744073709551615s\" is longer than 30 days",
+        ),
+        (
+            "[profile.p]\nlimit-rate = 0",
+            "limit-rate: \"0\" must be more than 0 (or \"off\")",
+        ),
+    ] {
+        ws.write("c.toml", format!("# dl\n{text}\n"));
+        let line = text.lines().count() + 1;
+        let run = ws.run(
+            ws.fetch()
+                .args(["--config", "c.toml", "http://127.0.0.1:9/a.bin"]),
+        );
+        run.code(2)
+            .stdout_empty()
+            .stderr_has(&format!("dl: error: c.toml:{line}: {message}"))
+            .check(!ws.out().exists(), "no download dir");
+    }
+}
+
+#[test]
+fn absurd_retry_delays_in_a_manifest_are_input_errors() {
+    let ws = Workspace::new();
+    ws.write(
+        "m.toml",
+        r#"[[file]]
+url = "http://127.0.0.1:9/zero.bin"
+retry_delay = "0"
+max_retry_delay = "30days"
+
+[[file]]
+url = "http://127.0.0.1:9/long.bin"
+retry_delay = "18446744073709551615s"
+
+[[file]]
+url = "http://127.0.0.1:9/year.bin"
+max_retry_delay = "1y"
+"#,
+    );
+    let before = ws.all_files();
+    let run = ws.run(ws.fetch().arg("m.toml"));
+    assert_rejected(&ws, &run, 2, &before);
+    for (lines, message) in [
+        (
+            &[6, 8][..],
+            "retry_delay: \"18446744073709551615s\" is longer than 30 days",
+        ),
+        (&[10, 12], "max_retry_delay: \"1y\" is longer than 30 days"),
+    ] {
+        run.check(
+            run.diagnostics().iter().any(|d| {
+                lines
+                    .iter()
+                    .any(|l| d.starts_with(&format!("m.toml:{l}: ")))
+                    && d.ends_with(message)
+            }),
+            format_args!("a diagnostic at m.toml:{lines:?} ending {message:?}"),
+        );
+    }
+}
