@@ -19,11 +19,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// Received bytes arrive in buffers of a few hundred KiB that are freed once written. glibc's
-/// defaults give such blocks back to the kernel as soon as they are free (`munmap`, heap
-/// trimming), so the next buffer faults in fresh zeroed pages: 35,000–65,000 page faults per
-/// GiB downloaded. Kept, they are reused (under 2,000 per GiB). Peak memory is unchanged:
-/// what is kept was in use before.
+/// Received bytes arrive in buffers of a few hundred KiB that are freed once written; glibc's
+/// defaults give them back to the kernel at once, and every next buffer faults in fresh pages.
+/// Kept, they are reused, at the same peak memory (`docs/performance.md`).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn keep_freed_buffers() {

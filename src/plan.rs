@@ -115,6 +115,11 @@ impl FileConfig {
 
 /// Everything to download, in input order. Built only by [`PlanBuilder`] or
 /// [`Plan::from_urls`], so every file in it was validated.
+///
+/// ```compile_fail
+/// // The fields are private: no plan skips validation.
+/// let plan = dl::Plan { dir: "downloads".into(), files: Vec::new() };
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     /// The download directory; every `FileConfig::path` is relative to it.

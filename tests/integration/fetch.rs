@@ -675,3 +675,54 @@ fn sixty_four_workers_fit_in_256_file_descriptors() {
         "many connections were really open at once",
     );
 }
+
+#[test]
+fn a_partial_answer_to_a_request_for_the_whole_file_is_never_stored() {
+    // Issue 28: a 206 (or any 2xx but 200) to a request without Range is not the file.
+    for (status, extra) in [(206, Some(("Content-Range", "bytes 0-9/20"))), (203, None)] {
+        let mut reply = Reply::ok("0123456789");
+        reply.status = status;
+        if let Some((name, value)) = extra {
+            reply = reply.header(name, value);
+        }
+        let server = FaultServer::start([("/f.bin", Route::always(reply))]);
+        let ws = Workspace::new();
+        let run = ws.run(ws.fetch().arg("--json").arg(server.url("/f.bin")));
+        run.code(1);
+        let summary = run.summary();
+        let f = summary.file("f.bin");
+        run.check(
+            f.error
+                .as_ref()
+                .is_some_and(|e| e.kind == "invalid_response" && !e.retryable),
+            format!("{status}: invalid_response, not retryable: {:?}", f.error),
+        );
+        run.check(f.attempts == 1, "a permanent failure is not retried");
+        run.check(ws.out_files().is_empty(), "nothing stored");
+    }
+}
+
+#[test]
+fn a_response_head_that_can_never_be_read_fails_at_once() {
+    // Issue 28: conflicting lengths and an endless head are permanent, not retried.
+    let conflicting = Reply::ok("0123456789").header("Content-Length", "7");
+    let mut huge = Reply::ok("x");
+    for i in 0..2000 {
+        huge = huge.header(&format!("X-Filler-{i}"), &"y".repeat(100));
+    }
+    for (name, reply) in [("conflicting", conflicting), ("huge", huge)] {
+        let server = FaultServer::start([("/f.bin", Route::always(reply))]);
+        let ws = Workspace::new();
+        let run = ws.run(ws.fetch().arg("--json").arg(server.url("/f.bin")));
+        run.code(1);
+        let summary = run.summary();
+        let f = summary.file("f.bin");
+        run.check(
+            f.error
+                .as_ref()
+                .is_some_and(|e| e.kind == "invalid_response" && !e.retryable),
+            format!("{name}: invalid_response: {:?}", f.error),
+        );
+        run.check(server.hits("/f.bin") == 1, format!("{name}: one request"));
+    }
+}

@@ -12,6 +12,7 @@ mod fetch;
 mod generated;
 mod input;
 mod json_summary;
+mod library;
 mod manifest;
 mod on_exist;
 mod progress;

@@ -33,6 +33,13 @@ pub(in crate::engine) fn request_error(e: reqwest::Error) -> AttemptError {
             FailureKind::Network,
             format!("cannot connect: {}", cause(&e)),
         )
+    } else if malformed_answer(&e) {
+        // The server's head can never be read (too large, conflicting lengths, no HTTP at
+        // all): asking again gets the same answer.
+        failed(
+            FailureKind::InvalidResponse,
+            format!("malformed response: {}", cause(&e)),
+        )
     } else {
         failed(
             FailureKind::Network,
@@ -43,6 +50,18 @@ pub(in crate::engine) fn request_error(e: reqwest::Error) -> AttemptError {
         f.connect = e.is_connect();
     }
     failure
+}
+
+/// Whether hyper could not parse the response head (a protocol error, not a network one).
+fn malformed_answer(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        if let Some(hyper_error) = inner.downcast_ref::<hyper::Error>() {
+            return hyper_error.is_parse() || hyper_error.is_parse_too_large();
+        }
+        source = inner.source();
+    }
+    false
 }
 
 /// Which connection a request goes on.

@@ -8,7 +8,7 @@
 //! Where the file system can (Linux `O_TMPFILE`), the body is written to a file with no name
 //! in the destination's directory, which is then linked under its final name: like
 //! `NAME.part` + rename, nothing incomplete ever has the final name, but with one directory
-//! change instead of three (on ext4 a third of the cost of a small file). Elsewhere, or when a
+//! change instead of three. Elsewhere, or when a
 //! stale `NAME.part` is there to be replaced, it goes through `NAME.part`.
 
 use super::place::{Staged, place};
@@ -41,8 +41,8 @@ pub(in crate::engine) struct StoreError {
     pub stops_run: bool,
 }
 
-/// File threads taking jobs from one queue. With one, S5 (50,000 files of 64 B) took 2.04 s
-/// and 2.35 s of CPU here; with two 1.88 s and 2.32 s (three: 1.90 s, 2.35 s), on 2 cores.
+/// File threads taking jobs from one queue: two overlap one file's calls with another's waits
+/// in the file system, more gain nothing (`docs/performance.md`, "Small files").
 const THREADS: usize = 2;
 
 /// Started on first use; they end when the engine run drops this (and with it the queue).
@@ -105,8 +105,7 @@ impl FileThreads {
 type Answer = (tokio::sync::oneshot::Sender<Stored>, Stored);
 
 /// Takes jobs until the queue is dropped. A job wakes one waiting thread, or none when both
-/// are busy (the first to finish takes it). One receiver behind a lock, which the threads
-/// passed to each other, cost two more wake-ups per file: S5 took 6 % longer.
+/// are busy (the first to finish takes it), with no lock passed between the threads.
 fn serve(
     queue: &crossbeam_channel::Receiver<Job>,
     answers: &tokio::sync::mpsc::UnboundedSender<Answer>,

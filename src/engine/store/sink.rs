@@ -4,10 +4,9 @@
 //! the async thread keeps receiving. Chunks travel as reference-counted `Bytes` and are written
 //! with positional vectored writes (`write_all_at`, in blocks of `WRITE_MAX`): no copy between
 //! the socket buffer and the kernel's page cache. The disk space of a body of known length is
-//! reserved before its first byte is written (`reserve`). The writer thread also creates the
-//! file and reserves its space, while the async thread waits for it without blocking: on ext4
-//! those two calls take tens of microseconds, during which the async thread would otherwise
-//! receive nothing on any connection.
+//! reserved before its first byte is written (`sys::reserve`). The writer thread also creates
+//! the file and reserves its space, while the async thread waits for it without blocking: the
+//! async thread never makes a call that changes the file system (`docs/performance.md`).
 
 use super::sys::reserve;
 use crate::checksum::Hashers;
@@ -44,19 +43,9 @@ pub(in crate::engine) enum Sink {
 type Writer = tokio::task::JoinHandle<io::Result<Hashers>>;
 
 /// Most bytes one write call stores; each call ends at or before the next multiple of this
-/// offset in the file. The page cache gives a write folios as large as the write and its
-/// alignment allow (up to 2 MiB), and in a VM whose balloon reports free memory to the host
-/// (the benchmark's VM reports free blocks of 128 KiB and more), filling a page the host took
-/// back costs a host fault; larger folios were the likelier to land on such pages. On that VM,
-/// writing 1 GiB into new page-cache pages took, in system time: 0.19-0.25 s in 32 KiB writes
-/// with the space reserved (0.31-0.38 s without), 0.6-0.8 s in 8 KiB, 0.9-1.3 s in 64 KiB,
-/// 3.0-3.3 s in 128 KiB and 2.6-2.8 s in 256 KiB writes (reserved). Just after a bulk delete
-/// every size costs about 3 s, wget2 too. Beyond the write size, what a 1 GiB download pays
-/// depends on the program that ran before it: in the benchmark's S4 after S2, right after
-/// axel, `--split 8` took 0.51-2.52 s (10 runs) and wget2 in 1 MiB chunks 0.76-2.15 s (5);
-/// right after wget2 in 128 MiB chunks (250 MiB resident), `--split 8` took 0.50-0.88 s (5)
-/// and wget2 in 1 MiB chunks 0.75-1.74 s (10). Where new memory is cheap, the smaller writes
-/// cost about 30,000 more calls per GiB.
+/// offset in the file. Small aligned writes keep the page cache from handing out large folios,
+/// which cost far more to fault in on a VM whose balloon returns free memory to the host (see
+/// `docs/performance.md`, "Write size").
 pub(in crate::engine) const WRITE_MAX: usize = 32 << 10;
 
 /// Writes every byte of `chunks` to `file` from offset `at`, in blocks of `WRITE_MAX`

@@ -21,8 +21,8 @@ pub(in crate::engine) fn open_file_limit() -> Option<u64> {
 
 /// Reserves the disk blocks for `len` bytes at `offset` before they are written. A file the
 /// disk cannot hold then fails before its body is fetched, and writing into reserved blocks
-/// costs the file system less than allocating them as the data comes (see
-/// `docs/performance.md`). With `keep_size` the file's length stays that of the bytes written
+/// costs the file system less than allocating them as the data comes
+/// (`docs/performance.md`). With `keep_size` the file's length stays that of the bytes written
 /// (what a resume reads back); without, it becomes `offset + len`.
 ///
 /// `Ok(false)` where the file system (or platform) cannot reserve: the writes allocate as
