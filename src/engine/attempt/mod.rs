@@ -6,6 +6,7 @@
 
 mod body;
 mod negotiate;
+mod pieces;
 mod single;
 mod split;
 
@@ -109,7 +110,7 @@ async fn fetch(
             total,
             fresh_meta,
         } => {
-            if ctx.config.split > 1 && start == 0 && total.is_none_or(split::worth_splitting) {
+            if ctx.config.split > 1 && start == 0 && total.is_none_or(pieces::worth_splitting) {
                 ctx.say_once_no_split(url);
             }
             let http_status = response.status().as_u16();

@@ -178,7 +178,7 @@ pub(in crate::engine) async fn resumed_ranges(
     meta: Meta,
 ) -> Result<Result<((reqwest::Response, u64), Meta), Body>, AttemptError> {
     let total = meta.total.unwrap_or(0);
-    let from = super::split::first_hole(meta.done.as_deref().unwrap_or_default(), total);
+    let from = super::pieces::first_hole(meta.done.as_deref().unwrap_or_default(), total);
     if from < total {
         let response = send_range(
             &ctx.net,

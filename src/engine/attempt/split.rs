@@ -12,6 +12,7 @@
 
 use super::body::{Destination, Meter, read_body};
 use super::negotiate::same_version;
+use super::pieces::{MIN_PIECE, Piece, done_ranges, holes, plan_pieces, worth_splitting};
 use super::{Fetched, hash_prefix, reserve_failed};
 use crate::engine::context::Ctx;
 use crate::engine::failure::{AttemptError, failed, io_error};
@@ -27,14 +28,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Pieces are never cut smaller than this (so files under twice this size use one connection).
-const MIN_PIECE: u64 = 4 << 20;
-
-/// Whether a file of `total` bytes is large enough to be cut into pieces.
-pub(in crate::engine) fn worth_splitting(total: u64) -> bool {
-    total >= 2 * MIN_PIECE
-}
-
 /// Resume metadata is rewritten this often while a split download runs.
 const META_EVERY: Duration = Duration::from_secs(1);
 
@@ -48,18 +41,6 @@ pub(in crate::engine) fn eligible(
     accepts_ranges(response.headers())
         && total.is_some_and(worth_splitting)
         && meta.is_some_and(|m| m.if_range().is_some())
-}
-
-/// One connection's piece: bytes `[start, end)`, of which `[start, written)` are on disk and
-/// `[written, next)` are being written. `owned` once a connection has taken it (a resumed
-/// download can have more holes than connections).
-#[derive(Debug, Clone, Copy)]
-struct Piece {
-    start: u64,
-    written: u64,
-    next: u64,
-    end: u64,
-    owned: bool,
 }
 
 /// Bytes received for one piece, handed to the writer thread.
@@ -99,67 +80,6 @@ fn write_loop(
         pieces[job.slot].written = at;
     }
     Ok(())
-}
-
-/// The holes of `[0, total)` not covered by `done`, in order.
-fn holes(done: &[[u64; 2]], total: u64) -> Vec<[u64; 2]> {
-    let mut covered: Vec<[u64; 2]> = done.iter().copied().filter(|[a, b]| a < b).collect();
-    covered.sort_unstable();
-    let mut holes = Vec::new();
-    let mut at = 0;
-    for [a, b] in covered {
-        if a > at {
-            holes.push([at, a.min(total)]);
-        }
-        at = at.max(b);
-    }
-    if at < total {
-        holes.push([at, total]);
-    }
-    holes
-}
-
-/// Where the first missing byte is (the total when nothing is missing).
-pub(in crate::engine) fn first_hole(done: &[[u64; 2]], total: u64) -> u64 {
-    holes(done, total).first().map_or(total, |h| h[0])
-}
-
-/// Cuts the holes into at most `connections` pieces, halving the largest while both halves
-/// stay at least `MIN_PIECE`.
-fn plan_pieces(holes: &[[u64; 2]], connections: usize) -> Vec<[u64; 2]> {
-    let mut pieces = holes.to_vec();
-    while pieces.len() < connections {
-        let Some((i, &[a, b])) = pieces.iter().enumerate().max_by_key(|(_, [a, b])| b - a) else {
-            break;
-        };
-        if b - a < 2 * MIN_PIECE {
-            break;
-        }
-        let mid = a + (b - a) / 2;
-        pieces[i] = [a, mid];
-        pieces.insert(i + 1, [mid, b]);
-    }
-    pieces
-}
-
-/// Merges the done ranges with what the pieces have on disk.
-fn done_ranges(before: &[[u64; 2]], pieces: &[Piece]) -> Vec<[u64; 2]> {
-    let mut all: Vec<[u64; 2]> = before.to_vec();
-    all.extend(
-        pieces
-            .iter()
-            .filter(|p| p.written > p.start)
-            .map(|p| [p.start, p.written]),
-    );
-    all.sort_unstable();
-    let mut merged: Vec<[u64; 2]> = Vec::with_capacity(all.len());
-    for [a, b] in all {
-        match merged.last_mut() {
-            Some(last) if a <= last[1] => last[1] = last[1].max(b),
-            _ => merged.push([a, b]),
-        }
-    }
-    merged
 }
 
 /// Downloads the missing ranges of `part` over several connections. `first`, when given, is a
@@ -520,25 +440,6 @@ mod tests {
     use crate::engine::store::WRITE_MAX;
 
     #[test]
-    fn holes_and_pieces() {
-        assert_eq!(holes(&[], 100), vec![[0, 100]]);
-        assert_eq!(
-            holes(&[[0, 10], [20, 30], [25, 40]], 100),
-            vec![[10, 20], [40, 100]]
-        );
-        assert_eq!(holes(&[[0, 100]], 100), Vec::<[u64; 2]>::new());
-        let total = 64 * MIN_PIECE;
-        let pieces = plan_pieces(&[[0, total]], 8);
-        assert_eq!(pieces.len(), 8);
-        assert_eq!(pieces.first().unwrap()[0], 0);
-        assert_eq!(pieces.last().unwrap()[1], total);
-        assert!(pieces.windows(2).all(|w| w[0][1] == w[1][0]));
-        // Small holes are not cut below the minimum piece size.
-        assert_eq!(plan_pieces(&[[0, 2 * MIN_PIECE - 1]], 8).len(), 1);
-        assert_eq!(plan_pieces(&[[0, 3 * MIN_PIECE]], 8).len(), 2);
-    }
-
-    #[test]
     fn the_writer_stores_chunks_longer_than_one_write_in_place_and_marks_them_written() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.part");
@@ -572,33 +473,5 @@ mod tests {
         );
         assert_eq!(stored, &body[..], "every byte in place, nothing after");
         assert_eq!(pieces.lock().unwrap()[0].written, at + body.len() as u64);
-    }
-
-    #[test]
-    fn done_ranges_merge() {
-        let pieces = [
-            Piece {
-                start: 10,
-                written: 15,
-                next: 18,
-                end: 20,
-                owned: true,
-            },
-            Piece {
-                start: 20,
-                written: 20,
-                next: 20,
-                end: 30,
-                owned: true,
-            },
-            Piece {
-                start: 30,
-                written: 40,
-                next: 40,
-                end: 40,
-                owned: true,
-            },
-        ];
-        assert_eq!(done_ranges(&[[0, 10]], &pieces), vec![[0, 15], [30, 40]]);
     }
 }
