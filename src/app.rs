@@ -20,7 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Completions(args) => {
             let script = crate::generate::completion(args.shell);
-            ignore_broken_pipe(std::io::stdout().lock().write_all(&script))?;
+            ignore_broken_pipe(crate::stdio::Stream::stdout().write_all(&script))?;
             Ok(ExitStatus::Success)
         }
         Command::Fetch(args) => fetch(&args),
@@ -56,17 +56,17 @@ fn fetch(args: &FetchArgs) -> anyhow::Result<ExitStatus> {
         .build()
         .context("cannot start the async runtime")?;
     let plan = Arc::new(plan);
-    let (tracker, signal) = runtime.block_on(download(plan.clone(), &settings))?;
+    let (tracker, signals) = runtime.block_on(download(plan.clone(), &settings))?;
     // Reports are built one file at a time while they are written: a million-file run never
     // holds a million of them.
     let summary = tracker.view(&plan);
-    let printed = if settings.json {
-        report::print_json(&summary)
-    } else {
-        report::print_table(&summary)
-    };
-    ignore_broken_pipe(printed)?;
-    Ok(ExitStatus::from_stats(&summary.stats, signal))
+    // Files are on disk whatever happens to stdout: a failed write is said on stderr and
+    // never turns the code the downloads earned into "nothing was downloaded". The signal
+    // state is read after the write, which a signal may have cut short.
+    if let Err(e) = report::print_summary(&summary, settings.json) {
+        report::summary_not_written(&e);
+    }
+    Ok(ExitStatus::from_stats(&summary.stats, signals.state()))
 }
 
 /// Many files at once need many descriptors: use all the hard limit allows (as most servers
@@ -107,7 +107,7 @@ fn build_plan(settings: &Settings) -> Result<Plan, Vec<crate::error::Diagnostic>
 async fn download(
     plan: Arc<Plan>,
     settings: &Settings,
-) -> anyhow::Result<(Tracker, crate::exit::SignalState)> {
+) -> anyhow::Result<(Tracker, crate::signal::SignalWatch)> {
     let engine = Engine::new(settings.engine.clone())?;
     let (events, received) = tokio::sync::mpsc::unbounded_channel();
     let cancel = Cancel::default();
@@ -115,7 +115,7 @@ async fn download(
         .context("cannot listen for signals")?;
     let reporter = Reporter::new(plan.clone(), settings.progress, settings.engine.workers);
     let ((), tracker) = tokio::join!(engine.run(plan, events, cancel), reporter.run(received));
-    Ok((tracker, signals.state()))
+    Ok((tracker, signals))
 }
 
 /// A reader that closed stdout (`dl ... | head`) is not an error: the exit code stays the

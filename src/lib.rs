@@ -61,6 +61,7 @@ pub mod sanitize;
 pub mod secret;
 pub mod settings;
 pub mod signal;
+pub mod stdio;
 pub mod summary;
 pub mod tracker;
 pub mod units;

@@ -14,15 +14,16 @@ pub fn set_bars(bars: Option<MultiProgress>) {
     *BARS.lock().unwrap_or_else(|p| p.into_inner()) = bars;
 }
 
-/// Writes bytes to stderr, above the bars if they are active.
+/// Writes bytes to stderr, above the bars if they are active; gives up on a stderr nobody
+/// reads once a signal stops the run (`crate::stdio`).
 pub fn write_stderr(bytes: &[u8]) {
     let bars = BARS.lock().unwrap_or_else(|p| p.into_inner()).clone();
     match bars {
         Some(multi) => multi.suspend(|| {
-            let _ = std::io::stderr().write_all(bytes);
+            let _ = crate::stdio::Stream::stderr().write_all(bytes);
         }),
         None => {
-            let _ = std::io::stderr().write_all(bytes);
+            let _ = crate::stdio::Stream::stderr().write_all(bytes);
         }
     }
 }

@@ -2,6 +2,7 @@
 //! subdirectories from manifests, and the `.part` sibling of a destination. Nothing here decides
 //! the on-exist policy or touches the file system.
 
+use crate::sanitize::{is_bidi_control, is_unsafe_char};
 use std::path::{Path, PathBuf};
 
 /// The name used when a URL's path has no usable last segment (like wget).
@@ -38,14 +39,17 @@ pub fn name_from_url(url: &url::Url) -> String {
     }
 }
 
-/// Makes untrusted text usable as one file name: separators, control characters and
+/// Makes untrusted text usable as one file name: separators, control characters,
+/// bidirectional formatting characters (which would make a listing lie about the name) and
 /// characters Windows forbids become `_`, surrounding spaces and dots are trimmed, `.`/`..`
 /// become empty, and the result is cut to a safe length on a character boundary.
 pub fn sanitize_name(raw: &str) -> String {
     let replaced: String = raw
         .chars()
         .map(|c| {
-            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+            if is_unsafe_char(c)
+                || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+            {
                 '_'
             } else {
                 c
@@ -81,6 +85,12 @@ pub fn check_filename(name: &str) -> Result<(), String> {
     if name.chars().any(char::is_control) {
         return Err(format!("filename {name:?} contains control characters"));
     }
+    if name.chars().any(is_bidi_control) {
+        return Err(format!(
+            "filename {name:?} contains bidirectional formatting characters (U+202A-U+202E, \
+             U+2066-U+2069, U+200E, U+200F, U+061C), which make a name display as another"
+        ));
+    }
     if name.len() > MAX_NAME_BYTES {
         return Err(format!("filename is longer than {MAX_NAME_BYTES} bytes"));
     }
@@ -89,7 +99,7 @@ pub fn check_filename(name: &str) -> Result<(), String> {
 
 /// Checks a relative directory (manifest `subdir`) and returns it normalised with `/`
 /// separators and no empty or `.` components. Absolute paths, drive prefixes, `..`,
-/// backslashes and control characters are refused: nothing may land outside `--dir`.
+/// backslashes, control and bidirectional formatting characters are refused: nothing may land outside `--dir`.
 pub fn check_subdir(subdir: &str) -> Result<String, String> {
     if subdir.starts_with('/') || subdir.starts_with('\\') {
         return Err(format!(
@@ -108,6 +118,12 @@ pub fn check_subdir(subdir: &str) -> Result<String, String> {
     }
     if subdir.chars().any(char::is_control) {
         return Err(format!("subdir {subdir:?} contains control characters"));
+    }
+    if subdir.chars().any(is_bidi_control) {
+        return Err(format!(
+            "subdir {subdir:?} contains bidirectional formatting characters (U+202A-U+202E, \
+             U+2066-U+2069, U+200E, U+200F, U+061C), which make a name display as another"
+        ));
     }
     let mut parts = Vec::new();
     for part in subdir.split('/') {
@@ -216,6 +232,24 @@ mod tests {
         ] {
             assert!(check_subdir(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn bidirectional_formatting_characters_never_reach_a_name() {
+        // "evil\u{202e}txt.exe" would list as "evilexe.txt".
+        assert_eq!(name("http://h/evil%E2%80%AEtxt.exe"), "evil_txt.exe");
+        for c in [
+            '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200e}', '\u{200f}', '\u{61c}',
+        ] {
+            assert_eq!(sanitize_name(&format!("a{c}b")), "a_b", "{c:?}");
+            let err = check_filename(&format!("a{c}b")).unwrap_err();
+            assert!(err.contains("bidirectional"), "{err}");
+            let err = check_subdir(&format!("x/a{c}b")).unwrap_err();
+            assert!(err.contains("bidirectional"), "{err}");
+        }
+        // Other non-ASCII text is a name like any other.
+        assert_eq!(sanitize_name("caf\u{e9}\u{200d}"), "caf\u{e9}\u{200d}");
+        assert!(check_filename("\u{5d0}\u{5d1}.txt").is_ok());
     }
 
     #[test]

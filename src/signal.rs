@@ -1,12 +1,15 @@
 //! SIGINT and SIGTERM → cancellation phases (SPEC §7). First SIGINT: start nothing new.
 //! Second SIGINT, or SIGTERM: stop now, keep `.part` files. It only moves the phase and sends
-//! a `Stopping` event; the reporter says it.
+//! a `Stopping` event; the reporter says it. The signals received are also recorded by the
+//! operating system's handler itself, so that code blocked outside the async runtime (a write
+//! to a pipe nobody reads, `crate::stdio`) sees them and the exit code is right even when the
+//! signal came after the runtime stopped.
 
 use crate::engine::{Cancel, Phase};
 use crate::event::{Event, StopCause};
 use crate::exit::SignalState;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use tokio::sync::mpsc::WeakUnboundedSender;
 
 /// What signals were received so far.
@@ -17,6 +20,39 @@ pub struct SignalWatch {
 
 const INTERRUPTED: u8 = 1;
 const TERMINATED: u8 = 2;
+
+/// SIGINT and SIGTERM received by this process since `listen`. Signals are process-wide, so
+/// this count is too; an atomic, so the handler that updates it is async-signal-safe.
+static RECEIVED: AtomicUsize = AtomicUsize::new(0);
+
+/// How many SIGINT/SIGTERM the process received since `listen`: any at all means the run is
+/// ending, and a change while a write waits means the user asked a blocked run to stop.
+pub fn received_count() -> usize {
+    RECEIVED.load(Ordering::SeqCst)
+}
+
+/// Records one signal; runs inside the signal handler, so it only touches atomics.
+fn record(state: &AtomicU8, seen: u8) {
+    state.fetch_max(seen, Ordering::SeqCst);
+    RECEIVED.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Adds `record` to the handlers of SIGINT and SIGTERM (tokio's own handler stays: both are
+/// in the same `signal-hook-registry`, which calls every action registered for a signal).
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn record_in_handler(watch: &SignalWatch) -> std::io::Result<()> {
+    use rustix::process::Signal;
+    for (signal, seen) in [(Signal::INT, INTERRUPTED), (Signal::TERM, TERMINATED)] {
+        let state = watch.state.clone();
+        // SAFETY: the action only performs lock-free atomic operations: it neither allocates,
+        // locks nor calls anything that is not async-signal-safe.
+        unsafe {
+            signal_hook_registry::register(signal.as_raw(), move || record(&state, seen))?;
+        }
+    }
+    Ok(())
+}
 
 impl SignalWatch {
     pub fn state(&self) -> SignalState {
@@ -36,7 +72,7 @@ pub fn listen(cancel: Cancel, events: WeakUnboundedSender<Event>) -> std::io::Re
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
     let watch = SignalWatch::default();
-    let state = watch.state.clone();
+    record_in_handler(&watch)?;
     tokio::spawn(async move {
         loop {
             let seen = tokio::select! {
@@ -44,7 +80,6 @@ pub fn listen(cancel: Cancel, events: WeakUnboundedSender<Event>) -> std::io::Re
                 Some(()) = terminate.recv() => TERMINATED,
                 else => return,
             };
-            state.fetch_max(seen, Ordering::SeqCst);
             let phase = if seen == INTERRUPTED && cancel.phase() == Phase::Running {
                 Phase::Draining
             } else {
@@ -74,7 +109,7 @@ pub fn listen(cancel: Cancel, events: WeakUnboundedSender<Event>) -> std::io::Re
     let state = watch.state.clone();
     tokio::spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
-            state.fetch_max(INTERRUPTED, Ordering::SeqCst);
+            record(&state, INTERRUPTED);
             let phase = if cancel.phase() == Phase::Running {
                 Phase::Draining
             } else {

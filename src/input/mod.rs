@@ -3,11 +3,12 @@
 //! sink one by one, so a million-line list is never held twice. Only syntax is checked here;
 //! `plan` validates meaning. Problems are collected as `Diagnostic`s, never returned early.
 
+mod lines;
 mod list;
 mod manifest;
 
 use crate::error::Diagnostic;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::sync::Arc;
 
 /// A value with the place in the input it came from.
@@ -68,6 +69,10 @@ fn classify(arg: &str) -> SourceKind {
     }
 }
 
+/// A manifest larger than this is refused without being read: parsing holds several times
+/// its size, and a real one (about 200 bytes per file) stays far below it.
+pub const MAX_MANIFEST: u64 = 64 << 20;
+
 /// Reads every SOURCE, handing each entry to `sink` in input order; problems go to `diags`.
 /// `stdin` is read only if a source is `-` (at most once).
 pub fn read_sources(
@@ -78,7 +83,6 @@ pub fn read_sources(
 ) {
     let mut stdin_used = false;
     for arg in sources {
-        let name: Arc<str> = Arc::from(arg.as_str());
         match classify(arg) {
             SourceKind::Url => sink(Located {
                 // The URL names its own diagnostics, so its password must not show.
@@ -89,58 +93,108 @@ pub fn read_sources(
                     ..FileSpec::default()
                 },
             }),
+            SourceKind::Stdin if stdin_used => diags.push(Diagnostic::new(
+                "-",
+                0,
+                "standard input can be read only once",
+            )),
             SourceKind::Stdin => {
-                if stdin_used {
-                    diags.push(Diagnostic::new(
-                        "-",
-                        0,
-                        "standard input can be read only once",
-                    ));
-                    continue;
-                }
                 stdin_used = true;
-                let mut text = String::new();
-                if let Err(e) = stdin.read_to_string(&mut text) {
-                    diags.push(Diagnostic::new(
-                        "<stdin>",
-                        0,
-                        format!("cannot read standard input: {e}"),
-                    ));
-                    continue;
-                }
-                let name: Arc<str> = Arc::from("<stdin>");
-                match text.trim_start().chars().next() {
-                    Some('{') | Some('[') => manifest::read_json(&name, &text, sink, diags),
-                    _ => list::read(&name, text.as_bytes(), sink, diags),
-                }
+                read_stdin(stdin, sink, diags);
             }
-            kind => match std::fs::File::open(arg) {
-                Err(e) => diags.push(Diagnostic::new(arg.as_str(), 0, open_error(arg, &e))),
-                Ok(file) => match kind {
-                    SourceKind::List => {
-                        list::read(&name, std::io::BufReader::new(file), sink, diags)
-                    }
-                    _ => match read_text(file) {
-                        Err(e) => diags.push(Diagnostic::new(
-                            arg.as_str(),
-                            0,
-                            format!("cannot read: {e}"),
-                        )),
-                        Ok(text) if kind == SourceKind::TomlManifest => {
-                            manifest::read_toml(&name, &text, sink, diags)
-                        }
-                        Ok(text) => manifest::read_json(&name, &text, sink, diags),
-                    },
-                },
-            },
+            kind => read_file(arg, kind, sink, diags),
         }
     }
 }
 
-fn read_text(mut file: std::fs::File) -> std::io::Result<String> {
+/// A list or manifest file. A manifest is refused unread when it is larger than
+/// [`MAX_MANIFEST`], and read at most that far when its size is not known in advance.
+fn read_file(
+    arg: &str,
+    kind: SourceKind,
+    sink: &mut dyn FnMut(Located<FileSpec>),
+    diags: &mut Vec<Diagnostic>,
+) {
+    let name: Arc<str> = Arc::from(arg);
+    let file = match std::fs::File::open(arg) {
+        Ok(file) => file,
+        Err(e) => return diags.push(Diagnostic::new(arg, 0, open_error(arg, &e))),
+    };
+    if kind == SourceKind::List {
+        return list::read(&name, std::io::BufReader::new(file), sink, diags);
+    }
+    let too_large = file.metadata().is_ok_and(|m| m.len() > MAX_MANIFEST);
+    let text = if too_large {
+        Err(manifest_too_large())
+    } else {
+        read_manifest_text(file).map_err(|e| format!("cannot read: {e}"))
+    };
+    match text {
+        Err(message) => diags.push(Diagnostic::new(arg, 0, message)),
+        Ok(text) if kind == SourceKind::TomlManifest => {
+            manifest::read_toml(&name, &text, sink, diags)
+        }
+        Ok(text) => manifest::read_json(&name, &text, sink, diags),
+    }
+}
+
+/// Standard input: a JSON manifest when its first non-blank character opens one, else a URL
+/// list. At most [`lines::MAX_LINE`] bytes of leading blanks are looked through; past them the
+/// input is read as a list, so the peek stays bounded too.
+fn read_stdin(
+    stdin: &mut dyn Read,
+    sink: &mut dyn FnMut(Located<FileSpec>),
+    diags: &mut Vec<Diagnostic>,
+) {
+    let name: Arc<str> = Arc::from("<stdin>");
+    let mut reader = std::io::BufReader::new(stdin);
+    let mut blanks = Vec::new();
+    let first = loop {
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let message = format!("cannot read standard input: {e}");
+                return diags.push(Diagnostic::new(&*name, 0, message));
+            }
+        };
+        let blank = chunk.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let first = chunk.get(blank).copied();
+        blanks.extend_from_slice(&chunk[..blank]);
+        reader.consume(blank);
+        if first.is_some() || blank == 0 || blanks.len() > lines::MAX_LINE {
+            break first;
+        }
+    };
+    let rest = std::io::Cursor::new(blanks).chain(reader);
+    if matches!(first, Some(b'{' | b'[')) {
+        match read_manifest_text(rest) {
+            Ok(text) => manifest::read_json(&name, &text, sink, diags),
+            Err(e) => {
+                let message = format!("cannot read standard input: {e}");
+                diags.push(Diagnostic::new(&*name, 0, message));
+            }
+        }
+    } else {
+        list::read(&name, rest, sink, diags);
+    }
+}
+
+/// Reads a manifest whole, but never more than [`MAX_MANIFEST`] bytes.
+fn read_manifest_text(reader: impl Read) -> std::io::Result<String> {
     let mut text = String::new();
-    file.read_to_string(&mut text)?;
+    reader.take(MAX_MANIFEST + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_MANIFEST {
+        return Err(std::io::Error::other(manifest_too_large()));
+    }
     Ok(text)
+}
+
+fn manifest_too_large() -> String {
+    format!(
+        "the manifest is larger than {} MiB, the most dl reads; split it into several manifests",
+        MAX_MANIFEST >> 20
+    )
 }
 
 fn open_error(arg: &str, e: &std::io::Error) -> String {

@@ -6,7 +6,7 @@ use std::io::Write;
 
 /// Writes the summary as one JSON document and a newline.
 pub fn print_json(summary: &impl Serialize) -> std::io::Result<()> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, crate::stdio::Stream::stdout());
     serde_json::to_writer_pretty(&mut out, summary)?;
     out.write_all(b"\n")?;
     out.flush()

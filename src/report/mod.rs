@@ -216,7 +216,7 @@ pub fn print_diagnostics(diags: &[Diagnostic]) {
 pub fn print_plan(plan: &Plan, as_json: bool) -> std::io::Result<()> {
     let queue = crate::queue::PriorityQueue::from_plan(plan);
     let order: Vec<_> = std::iter::from_fn(|| queue.pop()).collect();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, crate::stdio::Stream::stdout());
     if as_json {
         json::write_plan(&mut out, plan, &order)?;
     } else {
@@ -239,6 +239,30 @@ pub fn print_plan(plan: &Plan, as_json: bool) -> std::io::Result<()> {
         )?;
     }
     out.flush()
+}
+
+/// Writes the final summary on stdout: the JSON document or the table.
+pub fn print_summary(
+    summary: &crate::tracker::SummaryView<'_>,
+    as_json: bool,
+) -> std::io::Result<()> {
+    if as_json {
+        print_json(summary)
+    } else {
+        print_table(summary)
+    }
+}
+
+/// Says on stderr why the summary could not be written. Silent when the reader closed the
+/// pipe (it wanted no more) or a signal stopped the run while nobody read stdout: neither
+/// is news to whoever caused it.
+pub fn summary_not_written(e: &std::io::Error) {
+    if e.kind() == std::io::ErrorKind::BrokenPipe || crate::stdio::is_stopped(e) {
+        return;
+    }
+    notice(&format!(
+        "dl: error: cannot write the summary to stdout: {e}"
+    ));
 }
 
 /// Writes a line on stderr through the bars when they are active, so nothing tears them.

@@ -7,13 +7,13 @@ use serde::Serialize;
 use std::io::Write;
 
 pub(super) struct Ndjson {
-    out: std::io::BufWriter<std::io::Stderr>,
+    out: std::io::BufWriter<crate::stdio::Stream>,
 }
 
 impl Default for Ndjson {
     fn default() -> Self {
         Ndjson {
-            out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()),
+            out: std::io::BufWriter::with_capacity(64 * 1024, crate::stdio::Stream::stderr()),
         }
     }
 }

@@ -6,13 +6,13 @@ use crate::plan::Plan;
 use std::io::Write;
 
 pub(super) struct Plain {
-    out: std::io::BufWriter<std::io::Stderr>,
+    out: std::io::BufWriter<crate::stdio::Stream>,
 }
 
 impl Default for Plain {
     fn default() -> Self {
         Plain {
-            out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()),
+            out: std::io::BufWriter::with_capacity(64 * 1024, crate::stdio::Stream::stderr()),
         }
     }
 }

@@ -14,7 +14,7 @@ pub const LIST_ALL_UP_TO: usize = 20;
 pub const MAX_PROBLEM_ROWS: usize = 100;
 
 pub fn print_table(summary: &SummaryView<'_>) -> std::io::Result<()> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, crate::stdio::Stream::stdout());
     let files = summary.files_where(|status| listed(status, &summary.stats));
     write_table(&mut out, files, &summary.stats)?;
     out.flush()

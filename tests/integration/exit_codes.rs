@@ -65,12 +65,49 @@ fn run_with_closed_stdout(ws: &Workspace, args: &[String]) -> std::process::Exit
         .expect("spawn dl");
     drop(child.stdout.take());
     let output = child.wait_with_output().expect("wait for dl");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "dl panicked: {stderr}");
+    // The reader that closed the pipe wanted no more: nothing to tell anyone.
     assert!(
-        !String::from_utf8_lossy(&output.stderr).contains("panicked"),
-        "dl panicked: {}",
-        String::from_utf8_lossy(&output.stderr)
+        !stderr.contains("error"),
+        "a closed pipe is not an error: {stderr}"
     );
     output.status
+}
+
+/// Issue 28: stdout on a full disk. The files are on disk, so the exit code stays the one the
+/// downloads earned (0 or 1, never 2), and stderr says the summary was lost.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_summary_that_cannot_be_written_is_reported_and_keeps_the_earned_exit_code() {
+    let s = server();
+    for json in [false, true] {
+        for (paths, code) in [(&["/ok.txt"][..], 0), (&["/ok.txt", "/missing.txt"][..], 1)] {
+            let ws = Workspace::new();
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .expect("open /dev/full");
+            let mut cmd = dl_std(&ws);
+            cmd.args(["fetch", "--dir", OUT, "--progress", "none"]);
+            if json {
+                cmd.arg("--json");
+            }
+            let output = cmd
+                .args(paths.iter().map(|p| s.url(p)))
+                .stdout(full)
+                .output()
+                .expect("run dl");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(code), "json={json}: {stderr}");
+            assert!(
+                stderr.contains("dl: error: cannot write the summary to stdout: ")
+                    && stderr.contains("No space left on device"),
+                "json={json}: {stderr}"
+            );
+            assert_eq!(ws.read_out_string("ok.txt"), "ok");
+        }
+    }
 }
 
 #[test]

@@ -229,3 +229,33 @@ fn list_and_manifest_entries_download_as_listed() {
     assert_eq!(summary.files[0].url, s.url("/one"));
     assert_eq!(summary.files[1].url, s.url("/two"));
 }
+
+/// Issue 28: one multi-MiB line on stdin is refused by its line (with bounded memory), even
+/// with `--dry-run`, and the lines after it are still checked.
+#[test]
+fn an_over_long_line_on_stdin_is_an_input_error() {
+    let ws = Workspace::new();
+    let mut input = format!("http://127.0.0.1:9/{}", "a".repeat(8 << 20));
+    input.push_str("\nnot a url\n");
+    let run = ws.run(ws.fetch().args(["--dry-run", "-"]).write_stdin(input));
+    run.code(2)
+        .stdout_empty()
+        .stderr_has("<stdin>:1: line is longer than 64 KiB")
+        .stderr_has("<stdin>:2: ");
+}
+
+/// Issue 28: a manifest larger than 64 MiB is refused before it is read.
+#[test]
+fn a_manifest_larger_than_64_mib_is_refused_unread() {
+    let ws = Workspace::new();
+    let name = ws.write("huge.json", "");
+    std::fs::File::options()
+        .write(true)
+        .open(ws.root().join(&name))
+        .and_then(|f| f.set_len((64 << 20) + 1))
+        .expect("make a sparse manifest");
+    let run = ws.run(ws.fetch().args(["--dry-run", &name]));
+    run.code(2)
+        .stdout_empty()
+        .stderr_has("huge.json: the manifest is larger than 64 MiB");
+}

@@ -234,3 +234,88 @@ fn sigterm_keeps_the_part_and_its_metadata_and_a_rerun_resumes() {
 fn two_sigints_keep_the_part_and_its_metadata_and_a_rerun_resumes() {
     stop_keeps_part_and_meta(&["INT", "INT"], 130);
 }
+
+/// A list of `n` URLs the server answers 404 at once: each file fails in its first attempt,
+/// and each adds a few hundred bytes to the JSON summary and the NDJSON events.
+fn missing_files(ws: &Workspace, s: &FaultServer, n: usize) -> String {
+    let urls: String = (0..n)
+        .map(|i| format!("{}\n", s.url(&format!("/missing/{i}.bin"))))
+        .collect();
+    ws.write("urls.txt", urls)
+}
+
+/// Waits at most `limit` for `child` to exit; kills it and fails when it does not.
+fn exits_within(child: &mut Child, limit: Duration, what: &str) -> std::process::ExitStatus {
+    let mut status = None;
+    wait_until(limit, || {
+        status = child.try_wait().expect("wait for dl");
+        status.is_some()
+    });
+    status.unwrap_or_else(|| {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("dl did not exit within {limit:?} of SIGTERM while {what}");
+    })
+}
+
+/// Issue 28: a run blocked writing a summary nobody reads (the JSON of 600 files is far more
+/// than a 64 KiB pipe holds) still stops on SIGTERM, with 143.
+#[test]
+fn sigterm_stops_a_run_blocked_on_an_unread_stdout() {
+    let s = FaultServer::start([("/ok.txt", Route::always(Reply::ok("ok")))]);
+    let ws = Workspace::new();
+    let list = missing_files(&ws, &s, 600);
+    let mut child = dl_std(&ws)
+        .args(["fetch", "--json", "--progress", "none", "--retries", "0"])
+        .args(["--dir", OUT, &list])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn dl");
+    assert!(
+        wait_until(Duration::from_secs(20), || s.total_hits() == 600),
+        "dl requested every file"
+    );
+    // The summary follows the last answer at once; give it time to fill the pipe.
+    std::thread::sleep(Duration::from_millis(300));
+    send(&child, "TERM");
+    let status = exits_within(&mut child, Duration::from_secs(5), "stdout was full");
+    assert_eq!(status.code(), Some(143), "{status:?}");
+    drop(child.stdout.take());
+}
+
+/// Issue 28: the same for progress: NDJSON events on a stderr nobody reads fill its pipe
+/// while files are still being downloaded, and SIGTERM still stops the run with 143.
+#[test]
+fn sigterm_stops_a_run_blocked_on_an_unread_stderr() {
+    let s = FaultServer::start([("/ok.txt", Route::always(Reply::ok("ok")))]);
+    let ws = Workspace::new();
+    let list = missing_files(&ws, &s, 2000);
+    let mut child = dl_std(&ws)
+        .args(["fetch", "--json", "--progress", "ndjson", "--retries", "0"])
+        .args(["--dir", OUT, &list])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dl");
+    // Blocked: the events of 2,000 files (all queued at once) fill the pipe, and the requests
+    // stop short of all the files.
+    let mut seen = usize::MAX;
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            std::thread::sleep(Duration::from_millis(200));
+            let now = s.total_hits();
+            std::mem::replace(&mut seen, now) == now
+        }),
+        "dl stopped making progress"
+    );
+    assert!(seen < 2000, "stderr never filled ({seen} requests)");
+    assert!(
+        child.try_wait().expect("poll dl").is_none(),
+        "dl is still running"
+    );
+    send(&child, "TERM");
+    let status = exits_within(&mut child, Duration::from_secs(5), "stderr was full");
+    assert_eq!(status.code(), Some(143), "{status:?}");
+    drop(child.stderr.take());
+}
