@@ -40,14 +40,19 @@ pub(in crate::engine) fn reserve(
         if len == 0 {
             return Ok(true);
         }
+        // macOS reserves only by growing the file (`F_PREALLOCATE`, then a resize).
+        #[cfg(target_vendor = "apple")]
+        if keep_size {
+            return Ok(false);
+        }
+        #[cfg(target_os = "linux")]
         let flags = if keep_size {
-            if cfg!(target_vendor = "apple") {
-                return Ok(false);
-            }
             FallocateFlags::KEEP_SIZE
         } else {
             FallocateFlags::empty()
         };
+        #[cfg(target_vendor = "apple")]
+        let flags = FallocateFlags::empty();
         match fallocate(file, flags, offset, len) {
             Ok(()) => Ok(true),
             // No reserving on this file system, or no regular file (a device, a pipe).
