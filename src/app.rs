@@ -63,10 +63,26 @@ fn fetch(args: &FetchArgs) -> anyhow::Result<ExitStatus> {
     // Files are on disk whatever happens to stdout: a failed write is said on stderr and
     // never turns the code the downloads earned into "nothing was downloaded". The signal
     // state is read after the write, which a signal may have cut short.
-    if let Err(e) = report::print_summary(&summary, settings.json) {
+    let style = result_style(args, &settings);
+    // A quiet run's failures go to stderr itself: if that fails, nothing is left to tell.
+    if let Err(e) = report::print_summary(&summary, style)
+        && style != report::ResultStyle::Quiet
+    {
         report::summary_not_written(&e);
     }
     Ok(ExitStatus::from_stats(&summary.stats, signals.state()))
+}
+
+/// `--json` prints its document whatever else is asked; `-q` otherwise leaves stdout empty
+/// and says only what failed (SPEC §2).
+fn result_style(args: &FetchArgs, settings: &Settings) -> report::ResultStyle {
+    if settings.json {
+        report::ResultStyle::Json
+    } else if args.quiet > 0 {
+        report::ResultStyle::Quiet
+    } else {
+        report::ResultStyle::Table
+    }
 }
 
 /// Many files at once need many descriptors: use all the hard limit allows (as most servers

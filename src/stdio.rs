@@ -5,6 +5,7 @@
 //! an unread stream instead of hanging. It writes bytes as given and formats nothing.
 
 use std::io::{self, Write};
+#[cfg(unix)]
 use std::sync::atomic::{AtomicBool, Ordering};
 #[cfg(unix)]
 use std::time::{Duration, Instant};
@@ -26,6 +27,7 @@ const CHUNK: usize = 4096;
 
 /// Whether each stream (stdout, stderr) was given up: from then on it is written only when it
 /// has room at once, so a stopping run never waits on it again.
+#[cfg(unix)]
 static GAVE_UP: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
 
 /// The error of a write given up because a signal stopped the run while nobody read the
@@ -71,6 +73,7 @@ impl Stream {
         }
     }
 
+    #[cfg(unix)]
     fn gave_up(&self) -> &'static AtomicBool {
         &GAVE_UP[self.which as usize]
     }

@@ -5,11 +5,13 @@
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
 mod bars;
+mod failures;
 mod json;
 mod ndjson;
 mod plain;
 mod table;
 
+pub use failures::print_failures;
 pub use json::print_json;
 pub use table::print_table;
 
@@ -241,15 +243,27 @@ pub fn print_plan(plan: &Plan, as_json: bool) -> std::io::Result<()> {
     out.flush()
 }
 
-/// Writes the final summary on stdout: the JSON document or the table.
+/// How the result of a run is shown once it is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultStyle {
+    /// The table on stdout.
+    Table,
+    /// The JSON document on stdout (`--json`, also with `-q`).
+    Json,
+    /// `-q`: nothing on stdout, each failed file on stderr.
+    Quiet,
+}
+
+/// Writes the final result: the JSON document or the table on stdout, or with `-q` only the
+/// failures on stderr.
 pub fn print_summary(
     summary: &crate::tracker::SummaryView<'_>,
-    as_json: bool,
+    style: ResultStyle,
 ) -> std::io::Result<()> {
-    if as_json {
-        print_json(summary)
-    } else {
-        print_table(summary)
+    match style {
+        ResultStyle::Json => print_json(summary),
+        ResultStyle::Table => print_table(summary),
+        ResultStyle::Quiet => print_failures(summary),
     }
 }
 

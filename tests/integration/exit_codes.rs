@@ -114,7 +114,9 @@ fn a_summary_that_cannot_be_written_is_reported_and_keeps_the_earned_exit_code()
 fn a_closed_stdout_is_not_a_crash_and_keeps_the_earned_exit_code() {
     let s = server();
     let args = |json: bool, urls: &[&str]| {
-        let mut v: Vec<String> = vec!["fetch".into(), "--dir".into(), OUT.into(), "-q".into()];
+        let mut v: Vec<String> = ["fetch", "--dir", OUT, "--progress", "none"]
+            .map(String::from)
+            .to_vec();
         if json {
             v.push("--json".into());
         }

@@ -249,21 +249,47 @@ fn progress_none_and_quiet_keep_stderr_empty_on_success() {
     for flags in [&["--progress", "none"][..], &["-q"]] {
         let ws = Workspace::new();
         let run = ws.run(ws.fetch().args(flags).arg(s.url("/good.txt")));
-        run.code(0)
-            .check(
-                run.stderr.is_empty(),
-                format_args!("{flags:?}: nothing on stderr"),
-            )
-            .stdout_has("good.txt");
+        run.code(0).check(
+            run.stderr.is_empty(),
+            format_args!("{flags:?}: nothing on stderr"),
+        );
+        assert_eq!(ws.read_out("good.txt"), SAMPLE.as_bytes());
     }
 }
 
+/// SPEC §2: `-q` is quiet success, loud failure: no table on stdout, one line per failed
+/// file on stderr, nothing about the files that were done.
 #[test]
-fn quiet_still_reports_failures_in_the_result() {
+fn quiet_prints_no_table_and_one_stderr_line_per_failed_file() {
     let s = mixed_server();
     let ws = Workspace::new();
-    let run = ws.run(ws.fetch().args(["-q"]).arg(s.url("/gone.txt")));
-    run.code(1).stdout_has("gone.txt").stdout_has("404");
+    let run = ws.run(
+        ws.fetch()
+            .args(["-q"])
+            .arg(s.url("/good.txt"))
+            .arg(s.url("/gone.txt")),
+    );
+    run.code(1).stdout_empty();
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    run.check(
+        lines.len() == 1 && lines[0].starts_with("dl: gone.txt: http_status: 404"),
+        "exactly one line, for the failed file",
+    );
+}
+
+#[test]
+fn quiet_with_json_still_prints_the_document() {
+    let s = mixed_server();
+    let ws = Workspace::new();
+    let run = ws.run(
+        ws.fetch()
+            .args(["-q", "--json"])
+            .arg(s.url("/good.txt"))
+            .arg(s.url("/gone.txt")),
+    );
+    run.code(1);
+    let summary = run.summary();
+    assert_eq!((summary.stats.completed, summary.stats.failed), (1, 1));
 }
 
 #[test]
