@@ -57,7 +57,7 @@ fn malformed_answer(e: &reqwest::Error) -> bool {
     let mut source = std::error::Error::source(e);
     while let Some(inner) = source {
         if let Some(hyper_error) = inner.downcast_ref::<hyper::Error>() {
-            return hyper_error.is_parse() || hyper_error.is_parse_too_large();
+            return hyper_error.is_parse();
         }
         source = inner.source();
     }
