@@ -2,11 +2,12 @@
 //! run (the next attempt) and across runs (the same command again); a server that ignores
 //! `Range` or a resource that changed restarts from zero, never splicing two versions.
 
+#[cfg(target_os = "linux")]
+use crate::support::run_on_small_tmpfs;
 use crate::support::{
-    FaultServer, OUT, Reply, Route, Status, Workspace, body, dl_std, run_on_small_tmpfs,
-    sha256_hex, wait_until,
+    FaultServer, OUT, Reply, Route, Status, Workspace, body, dl_std, sha256_hex, wait_until,
 };
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Large enough for dl to keep resume metadata (small files are simply restarted).
 const BIG: usize = 3 * 1024 * 1024;
@@ -666,9 +667,11 @@ fn metadata_of_another_url_restarts_with_a_warning() {
 }
 
 // ---- Disk full (issue 4 item 6) ----
+// Made with /dev/full and tmpfs mounts in a user namespace: Linux only.
 
 /// Three files with --workers 1: a 2 MiB `big.bin` (with an ETag, so it gets resume
 /// metadata) first, then two small ones.
+#[cfg(target_os = "linux")]
 fn disk_full_server() -> (FaultServer, Vec<u8>) {
     let data = body(2 * MIB, 51);
     let s = FaultServer::start([
@@ -679,6 +682,7 @@ fn disk_full_server() -> (FaultServer, Vec<u8>) {
     (s, data)
 }
 
+#[cfg(target_os = "linux")]
 fn disk_full_args(s: &FaultServer) -> Vec<String> {
     [
         "fetch",
@@ -705,6 +709,7 @@ fn disk_full_args(s: &FaultServer) -> Vec<String> {
 /// What a disk-full run must look like: exit 1, the file that hit it failed as "io" with its
 /// path, the queued ones cancelled without a request, "cannot write to disk" said, no final
 /// file.
+#[cfg(target_os = "linux")]
 fn assert_disk_full(run: &crate::support::Run, s: &FaultServer) {
     run.code(1);
     run.stderr_has("cannot write to disk");
@@ -731,6 +736,7 @@ fn assert_disk_full(run: &crate::support::Run, s: &FaultServer) {
     assert_eq!(summary.stats.cancelled, 2);
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn a_write_error_fails_the_file_as_io_stops_new_files_and_exits_1() {
     let (s, data) = disk_full_server();
@@ -738,7 +744,7 @@ fn a_write_error_fails_the_file_as_io_stops_new_files_and_exits_1() {
     std::fs::create_dir(ws.out()).unwrap();
     // dl opens the .part with File::create, which follows the link: writes fail with ENOSPC.
     std::os::unix::fs::symlink("/dev/full", ws.out().join("big.bin.part")).unwrap();
-    let started = Instant::now();
+    let started = std::time::Instant::now();
     let run = ws.run(ws.dl().args(disk_full_args(&s)));
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -767,6 +773,7 @@ fn a_write_error_fails_the_file_as_io_stops_new_files_and_exits_1() {
     assert_eq!(ws.read_out_string("small2.txt"), "two");
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn a_disk_that_fills_up_fails_the_file_as_io_stops_new_files_and_exits_1() {
     // A real 256 KiB file system (skipped where it cannot be made). The big file comes
@@ -781,7 +788,7 @@ fn a_disk_that_fills_up_fails_the_file_as_io_stops_new_files_and_exits_1() {
         ("/small2.txt", Route::always(Reply::ok("two"))),
     ]);
     let ws = Workspace::new();
-    let started = Instant::now();
+    let started = std::time::Instant::now();
     let Some((run, held)) = run_on_small_tmpfs(&ws, "256k", &disk_full_args(&s)) else {
         return;
     };
@@ -800,6 +807,7 @@ fn a_disk_that_fills_up_fails_the_file_as_io_stops_new_files_and_exits_1() {
     );
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn a_file_too_big_for_the_disk_fails_at_once_and_the_smaller_ones_still_land() {
     // Its length is known, so its space is reserved first: the disk is not full, this file

@@ -297,6 +297,7 @@ fn limit_rate_caps_the_speed_of_all_transfers_together() {
 /// A split download needs its whole size up front: on a disk too small it fails at once, as a
 /// local write error (not after downloading gigabytes). Uses a real 4 MiB tmpfs in a private
 /// mount namespace; skipped where that cannot be made.
+#[cfg(target_os = "linux")]
 #[test]
 fn a_split_download_that_cannot_fit_fails_before_fetching_it() {
     let data = body(12 * MIB, 5);

@@ -201,7 +201,8 @@ impl Workspace {
 /// of `size` (`256k`, `4m`) mounted in a private mount namespace (unshare), so nothing
 /// outlives the run. Returns the run and what the tmpfs held after it (sorted `NAME SIZE`
 /// lines, listed before the mount went away), or `None` (the test is then skipped, and says
-/// so) where user namespaces or mounts are not allowed.
+/// so) where user namespaces or mounts are not allowed. Linux only (unshare, tmpfs).
+#[cfg(target_os = "linux")]
 pub fn run_on_small_tmpfs(
     ws: &Workspace,
     size: &str,
