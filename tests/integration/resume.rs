@@ -744,13 +744,7 @@ fn a_write_error_fails_the_file_as_io_stops_new_files_and_exits_1() {
     std::fs::create_dir(ws.out()).unwrap();
     // dl opens the .part with File::create, which follows the link: writes fail with ENOSPC.
     std::os::unix::fs::symlink("/dev/full", ws.out().join("big.bin.part")).unwrap();
-    let started = std::time::Instant::now();
     let run = ws.run(ws.dl().args(disk_full_args(&s)));
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "promptly\n{}",
-        run.report()
-    );
     assert_disk_full(&run, &s);
     assert!(!ws.out().join("big.bin").exists(), "{}", run.report());
     assert!(
@@ -788,15 +782,9 @@ fn a_disk_that_fills_up_fails_the_file_as_io_stops_new_files_and_exits_1() {
         ("/small2.txt", Route::always(Reply::ok("two"))),
     ]);
     let ws = Workspace::new();
-    let started = std::time::Instant::now();
     let Some((run, held)) = run_on_small_tmpfs(&ws, "256k", &disk_full_args(&s)) else {
         return;
     };
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "promptly\n{}",
-        run.report()
-    );
     assert_disk_full(&run, &s);
     let names: Vec<&str> = held.iter().filter_map(|l| l.split(' ').next()).collect();
     assert_eq!(

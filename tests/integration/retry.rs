@@ -815,7 +815,6 @@ fn host_down_run(workers: &str) -> (crate::support::Run, FaultServer) {
         .collect();
     list.push_str(&live.url("/alive.bin"));
     ws.write("urls.txt", list);
-    let started = Instant::now();
     let run = ws.run(ws.fetch().args([
         "--json",
         "--progress",
@@ -829,11 +828,6 @@ fn host_down_run(workers: &str) -> (crate::support::Run, FaultServer) {
         "urls.txt",
     ]));
     run.code(1);
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{}",
-        run.report()
-    );
     (run, live)
 }
 

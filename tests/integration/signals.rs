@@ -181,7 +181,9 @@ fn two_sigints_stop_now_with_exit_130() {
 fn one_sigint_lets_the_running_file_finish_and_starts_nothing_new() {
     let s = stalling_server();
     let ws = Workspace::new();
-    let child = spawn(&ws, &s, &["--read-timeout", "400ms", "--retries", "0"]);
+    // The read timeout must not fire before the SIGINT arrives (the file would then fail
+    // and the next one start first): 2 s leaves a loaded machine plenty of time.
+    let child = spawn(&ws, &s, &["--read-timeout", "2s", "--retries", "0"]);
     assert!(wait_until(Duration::from_secs(20), || s.hits("/stall.bin") == 1));
     child.send("INT");
     let done = child.finish();

@@ -288,8 +288,9 @@ fn limit_rate_caps_the_speed_of_all_transfers_together() {
         "exact files",
     );
     // 600 KiB at 600 KiB/s, shared: about a second (less the 30 KiB the bucket starts with).
+    // The upper bound only catches a limiter far too strict: ten times the expected time.
     run.check(
-        elapsed >= Duration::from_millis(850) && elapsed < Duration::from_secs(5),
+        elapsed >= Duration::from_millis(850) && elapsed < Duration::from_secs(10),
         format!("took {elapsed:?}"),
     );
 }
