@@ -5,7 +5,7 @@
 #[cfg(target_os = "linux")]
 use crate::support::run_on_small_tmpfs;
 use crate::support::{
-    FaultServer, OUT, Reply, Route, Status, Workspace, body, dl_std, sha256_hex, wait_until,
+    FaultServer, MIB, OUT, Reply, Route, Status, Workspace, body, dl_std, sha256_hex, wait_until,
 };
 use std::time::Duration;
 
@@ -92,13 +92,7 @@ fn the_same_command_again_resumes_a_failed_download() {
         "the .part is a prefix of the resource"
     );
 
-    let second = ws.run(ws.fetch().arg("--json").arg(s.url("/big.bin")));
-    second.code(0);
-    assert!(
-        ws.read_out("big.bin") == data,
-        "content\n{}",
-        second.report()
-    );
+    ws.fetch_whole(&s.url("/big.bin"), "big.bin", &data);
     let reqs = s.requests_to("/big.bin");
     assert_eq!(reqs.len(), 2);
     assert_eq!(
@@ -119,13 +113,7 @@ fn a_server_ignoring_range_restarts_from_zero() {
         ]),
     )]);
     let ws = Workspace::new();
-    let run = ws.run(ws.fetch().arg("--json").arg(s.url("/big.bin")));
-    run.code(0);
-    assert!(
-        ws.read_out("big.bin") == data,
-        "whole content, no splice\n{}",
-        run.report()
-    );
+    ws.fetch_whole(&s.url("/big.bin"), "big.bin", &data);
 }
 
 #[test]
@@ -160,13 +148,7 @@ fn a_changed_resource_restarts_from_zero() {
     let ws = Workspace::new();
     let first = ws.run(ws.fetch().args(["--retries", "0"]).arg(s.url("/big.bin")));
     first.code(1);
-    let second = ws.run(ws.fetch().arg("--json").arg(s.url("/big.bin")));
-    second.code(0);
-    assert!(
-        ws.read_out("big.bin") == v2,
-        "exactly v2\n{}",
-        second.report()
-    );
+    let second = ws.fetch_whole(&s.url("/big.bin"), "big.bin", &v2);
     assert_eq!(second.summary().file("big.bin").bytes, v2.len() as u64);
 }
 
@@ -252,8 +234,6 @@ fn a_planned_file_named_like_anothers_resume_metadata_is_not_clobbered() {
 
 // ---- Issue 4: nothing lost ----
 
-const MIB: usize = 1024 * 1024;
-
 /// The resume metadata dl keeps beside `NAME.part`, written by hand (format of version 1).
 fn write_meta(ws: &Workspace, name: &str, url: &str, etag: Option<&str>, total: usize) {
     let meta = serde_json::json!({
@@ -328,9 +308,7 @@ fn a_last_modified_validator_is_enough_to_resume() {
         ]),
     )]);
     let ws = Workspace::new();
-    let run = ws.run(ws.fetch().arg("--json").arg(s.url("/dated.bin")));
-    run.code(0);
-    assert!(ws.read_out("dated.bin") == data, "{}", run.report());
+    ws.fetch_whole(&s.url("/dated.bin"), "dated.bin", &data);
     let reqs = s.requests_to("/dated.bin");
     assert_eq!(reqs.len(), 2);
     assert!(range_start(reqs[1].header("range")).is_some_and(|o| o > 0));
@@ -510,9 +488,7 @@ fn a_416_naming_another_version_restarts_from_zero() {
     let ws = Workspace::new();
     ws.write_out("x.bin.part", &v1);
     write_meta(&ws, "x.bin", &s.url("/x.bin"), Some("v1"), len);
-    let run = ws.run(ws.fetch().arg("--json").arg(s.url("/x.bin")));
-    run.code(0);
-    assert!(ws.read_out("x.bin") == v2, "exactly v2\n{}", run.report());
+    ws.fetch_whole(&s.url("/x.bin"), "x.bin", &v2);
     assert_eq!(s.hits("/x.bin"), 2);
 }
 
@@ -565,13 +541,7 @@ fn kill_9_mid_download_then_the_same_command_fetches_only_the_rest() {
     );
     assert!(!ws.out().join("big.bin").exists());
 
-    let run = ws.run(ws.fetch().arg("--json").arg(s.url("/big.bin")));
-    run.code(0);
-    assert!(
-        ws.read_out("big.bin") == data,
-        "byte-exact\n{}",
-        run.report()
-    );
+    let run = ws.fetch_whole(&s.url("/big.bin"), "big.bin", &data);
     assert_eq!(
         run.summary().file("big.bin").sha256.as_deref(),
         Some(&*sha256_hex(&data))
@@ -602,9 +572,7 @@ fn restarts_cleanly(warning: &str, setup: impl FnOnce(&Workspace, &str, &[u8])) 
     )]);
     let ws = Workspace::new();
     setup(&ws, &s.url("/big.bin"), &data);
-    let run = ws.run(ws.fetch().arg("--json").arg(s.url("/big.bin")));
-    run.code(0);
-    assert!(ws.read_out("big.bin") == data, "exact\n{}", run.report());
+    let run = ws.fetch_whole(&s.url("/big.bin"), "big.bin", &data);
     assert_eq!(ws.out_files(), ["big.bin"], "{}", run.report());
     assert_eq!(
         run.summary().file("big.bin").sha256.as_deref(),

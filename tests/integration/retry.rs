@@ -158,13 +158,7 @@ fn changing_content_between_attempts_never_splices_two_versions() {
         ]),
     )]);
     let ws = Workspace::new();
-    let run = ws.run(ws.fetch().arg("--json").arg(server.url("/moving.bin")));
-    run.code(0);
-    assert!(
-        ws.read_out("moving.bin") == v2,
-        "the file is exactly v2\n{}",
-        run.report()
-    );
+    ws.fetch_whole(&server.url("/moving.bin"), "moving.bin", &v2);
 }
 
 #[test]

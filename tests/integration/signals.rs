@@ -2,7 +2,7 @@
 //! printed, `.part` kept); a first SIGINT starts nothing new but lets running files finish.
 
 use crate::support::{
-    FaultServer, OUT, Reply, Route, Status, Summary, Workspace, body, dl_std, wait_until,
+    FaultServer, MIB, OUT, Reply, Route, Status, Summary, Workspace, body, dl_std, wait_until,
 };
 use std::io::Read;
 use std::process::{Child, Stdio};
@@ -200,8 +200,6 @@ fn one_sigint_lets_the_running_file_finish_and_starts_nothing_new() {
     assert!(done.stderr.contains("interrupted"), "{}", done.stderr);
 }
 
-const MIB: usize = 1024 * 1024;
-
 /// `/big.bin`: 3 MiB with an ETag (so dl keeps resume metadata) that stalls after 2 MiB the
 /// first time and is served with Range afterwards.
 fn big_stalling_server(data: &[u8]) -> FaultServer {
@@ -275,14 +273,7 @@ fn stop_keeps_part_and_meta(signals: Stop, want_code: i32) {
     assert_eq!(meta_json["total"], 3 * MIB, "{meta_text}");
 
     // The same command again continues from the kept part.
-    let mut again = ws.fetch();
-    let run = ws.run(again.arg("--json").arg(s.url("/big.bin")));
-    run.code(0);
-    assert!(
-        ws.read_out("big.bin") == data,
-        "byte-exact\n{}",
-        run.report()
-    );
+    ws.fetch_whole(&s.url("/big.bin"), "big.bin", &data);
     let reqs = s.requests_to("/big.bin");
     assert_eq!(reqs.len(), 2);
     assert_eq!(

@@ -1,19 +1,10 @@
 //! `--split` (several connections for one large file, resumable by ranges) and `--limit-rate`.
 
 use crate::support::server::{FaultServer, Reply, Request, Route};
-use crate::support::{Run, Workspace, body, sha256_hex};
+use crate::support::{MIB, Run, Workspace, body, ranged, sha256_hex};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-const MIB: usize = 1 << 20;
-
-pub(crate) fn ranged(data: &[u8]) -> Reply {
-    Reply::ok(data)
-        .etag("v1")
-        .header("Accept-Ranges", "bytes")
-        .honour_range()
-}
 
 /// Fetches `/big.bin` with `--split 3`, checks that it landed whole and byte-exact, and returns
 /// the workspace (kept alive), the run and the server's requests for the file.
