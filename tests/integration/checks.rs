@@ -2,12 +2,9 @@
 //! in which each check runs in both modes against the same ranged file. `--split 4` on a
 //! 16 MiB file with `Accept-Ranges` and an ETag is split; `--split 1` never is.
 
-use crate::split::ranged;
 use crate::support::server::{FaultServer, Reply, Route};
-use crate::support::{Event, Run, Workspace, body, sha256_hex};
+use crate::support::{MIB, Run, Workspace, body, progress_of, ranged, sha256_hex};
 use std::time::{Duration, Instant};
-
-const MIB: usize = 1 << 20;
 
 /// The two ways one file is fetched: whole over one connection, or in pieces over four.
 const MODES: [&str; 2] = ["1", "4"];
@@ -156,14 +153,7 @@ fn progress_counts_every_byte_in_both_modes() {
     for mode in MODES {
         let (_ws, run, _) = fetch(mode, ranged(&data), &["--progress", "ndjson"]);
         run.code(0);
-        let progress: Vec<(u64, Option<u64>)> = run
-            .events()
-            .into_iter()
-            .filter_map(|e| match e {
-                Event::Progress { bytes, total, .. } => Some((bytes, total)),
-                _ => None,
-            })
-            .collect();
+        let progress = progress_of(&run.events());
         let len = data.len() as u64;
         run.check(
             progress.last() == Some(&(len, Some(len))),

@@ -1,11 +1,10 @@
 //! Settings from the config file, its profiles and the environment (SPEC §6): precedence,
 //! profile selection, every config error with its file, line and key, and the example file.
 
-use crate::support::{FaultServer, Reply, Route, Run, Workspace};
+use crate::support::{FaultServer, Reply, Route, Run, Workspace, repo_root};
 use clap::Parser;
 use std::collections::{BTreeSet, HashMap};
 use std::ffi::OsString;
-use std::path::PathBuf;
 
 /// Where `dl` looks by default inside the isolated HOME (`$XDG_CONFIG_HOME/dl/config.toml`).
 const DEFAULT_CONFIG: &str = "home/.config/dl/config.toml";
@@ -323,20 +322,16 @@ fn special_modes_ignore_a_broken_config_file() {
             .check(run.stderr.is_empty(), "no error");
     }
     let run = ws.run(ws.dl().args(["completions", "bash"]));
-    let committed =
-        std::fs::read_to_string(repo().join("completions/dl.bash")).expect("completions/dl.bash");
+    let committed = std::fs::read_to_string(repo_root().join("completions/dl.bash"))
+        .expect("completions/dl.bash");
     run.check(
         run.stdout == committed,
         "`dl completions bash` equals completions/dl.bash",
     );
 }
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn example() -> String {
-    std::fs::read_to_string(repo().join("config.example.toml")).expect("config.example.toml")
+    std::fs::read_to_string(repo_root().join("config.example.toml")).expect("config.example.toml")
 }
 
 /// The example with every `# key = value` line uncommented.

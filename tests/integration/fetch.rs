@@ -2,12 +2,9 @@
 //! failure, a failing file never stops the others, request headers, redirects, --max-size.
 
 use crate::support::server::{mock_ok, mock_status};
-use crate::support::{FaultServer, Reply, Route, SAMPLE, SAMPLE_SHA256, Status, Workspace, body};
-use sha2::Digest;
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(sha2::Sha256::digest(bytes))
-}
+use crate::support::{
+    FaultServer, Reply, Route, SAMPLE, SAMPLE_SHA256, Status, Workspace, body, sha256_hex,
+};
 
 #[test]
 fn one_url_lands_in_dir_complete_and_without_a_part_file() {
@@ -143,9 +140,7 @@ fn a_body_without_content_length_is_complete_when_the_connection_closes() {
     let server =
         FaultServer::start([("/stream", Route::always(Reply::ok(&data).close_delimited()))]);
     let ws = Workspace::new();
-    let run = ws.run(ws.fetch().arg("--json").arg(server.url("/stream")));
-    run.code(0);
-    assert_eq!(ws.read_out("stream"), data);
+    let run = ws.fetch_whole(&server.url("/stream"), "stream", &data);
     assert_eq!(
         run.summary().file("stream").sha256.as_deref(),
         Some(&*sha256_hex(&data))

@@ -6,17 +6,9 @@ use crate::support::{
     FaultServer, Reply, Route, SAMPLE, SAMPLE_SHA256, Status, Workspace, assert_rejected,
 };
 
-fn server(paths: &[&str]) -> FaultServer {
-    FaultServer::start(
-        paths
-            .iter()
-            .map(|p| (*p, Route::always(Reply::ok(format!("body of {p}"))))),
-    )
-}
-
 #[test]
 fn every_kind_of_source_in_one_run() {
-    let s = server(&[
+    let s = FaultServer::bodies_of(&[
         "/arg.txt",
         "/list.txt",
         "/toml.txt",
@@ -87,7 +79,7 @@ fn every_kind_of_source_in_one_run() {
 
 #[test]
 fn list_files_ignore_comments_blank_lines_and_surrounding_whitespace() {
-    let s = server(&["/a", "/b", "/c"]);
+    let s = FaultServer::bodies_of(&["/a", "/b", "/c"]);
     let ws = Workspace::new();
     ws.write(
         "urls.txt",
@@ -166,7 +158,7 @@ fn unknown_or_orphan_aria2_options_are_input_errors_with_lines() {
 
 #[test]
 fn stdin_json_manifest_is_detected_by_its_first_character() {
-    let s = server(&["/obj.txt", "/arr.txt"]);
+    let s = FaultServer::bodies_of(&["/obj.txt", "/arr.txt"]);
     let ws = Workspace::new();
     let run = ws.run(ws.fetch().args(["--json", "-"]).write_stdin(format!(
         "\n  {{\"defaults\": {{\"subdir\": \"d\"}}, \"file\": [{{\"url\": \"{}\"}}]}}",
@@ -218,7 +210,7 @@ fn a_url_without_scheme_gets_a_hint() {
 
 #[test]
 fn list_and_manifest_entries_download_as_listed() {
-    let s = server(&["/one", "/two"]);
+    let s = FaultServer::bodies_of(&["/one", "/two"]);
     let ws = Workspace::new();
     ws.write("l.txt", format!("{}\n", s.url("/one")));
     ws.write("m.json", format!("[{{\"url\": \"{}\"}}]", s.url("/two")));

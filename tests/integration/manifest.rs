@@ -1,19 +1,11 @@
 //! Manifests (SPEC §3): `[defaults]` and per-file overrides, `${VAR}` in headers, priorities,
 //! unknown keys, the JSON forms.
 
-use crate::support::{Event, FaultServer, Reply, Route, Workspace, assert_rejected};
-
-fn ok_server(paths: &[&str]) -> FaultServer {
-    FaultServer::start(
-        paths
-            .iter()
-            .map(|p| (*p, Route::always(Reply::ok(format!("body of {p}"))))),
-    )
-}
+use crate::support::{Event, FaultServer, Workspace, assert_rejected};
 
 #[test]
 fn defaults_apply_unless_a_file_overrides_them() {
-    let s = ok_server(&["/a.bin", "/b.bin", "/c.bin"]);
+    let s = FaultServer::bodies_of(&["/a.bin", "/b.bin", "/c.bin"]);
     let ws = Workspace::new();
     ws.write(
         "m.toml",
@@ -69,7 +61,7 @@ subdir = ""
 
 #[test]
 fn json_manifest_has_the_same_defaults_and_overrides() {
-    let s = ok_server(&["/a.bin", "/b.bin"]);
+    let s = FaultServer::bodies_of(&["/a.bin", "/b.bin"]);
     let ws = Workspace::new();
     ws.write(
         "m.json",
@@ -99,7 +91,7 @@ fn json_manifest_has_the_same_defaults_and_overrides() {
 
 #[test]
 fn header_values_expand_environment_variables() {
-    let s = ok_server(&["/secret.bin"]);
+    let s = FaultServer::bodies_of(&["/secret.bin"]);
     let ws = Workspace::new();
     ws.write(
         "m.toml",
@@ -139,7 +131,7 @@ fn an_unset_variable_is_an_input_error_on_its_line() {
 
 #[test]
 fn priority_orders_downloads_with_one_worker() {
-    let s = ok_server(&["/p100a", "/p1", "/p5", "/p100b", "/pneg", "/p5b"]);
+    let s = FaultServer::bodies_of(&["/p100a", "/p1", "/p5", "/p100b", "/pneg", "/p5b"]);
     let ws = Workspace::new();
     ws.write(
         "m.toml",
@@ -200,7 +192,7 @@ priority = 5
 
 #[test]
 fn default_priority_applies_from_defaults() {
-    let s = ok_server(&["/late", "/early", "/last"]);
+    let s = FaultServer::bodies_of(&["/late", "/early", "/last"]);
     let ws = Workspace::new();
     ws.write(
         "m.toml",

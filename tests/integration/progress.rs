@@ -3,7 +3,7 @@
 
 use crate::support::{
     Event, FaultServer, OUT, Reply, Route, SAMPLE, SAMPLE_SHA256, Workspace, body, dl_std,
-    wait_until,
+    progress_of, wait_until,
 };
 use std::process::Stdio;
 use std::time::Duration;
@@ -224,14 +224,7 @@ fn ndjson_progress_reports_bytes_up_to_the_total() {
             .arg(s.url("/big.bin")),
     );
     run.code(0);
-    let progress: Vec<(u64, Option<u64>)> = run
-        .events()
-        .into_iter()
-        .filter_map(|e| match e {
-            Event::Progress { bytes, total, .. } => Some((bytes, total)),
-            _ => None,
-        })
-        .collect();
+    let progress = progress_of(&run.events());
     run.check(!progress.is_empty(), "progress events");
     assert!(
         progress.windows(2).all(|w| w[0].0 <= w[1].0),

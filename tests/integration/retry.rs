@@ -158,13 +158,7 @@ fn changing_content_between_attempts_never_splices_two_versions() {
         ]),
     )]);
     let ws = Workspace::new();
-    let run = ws.run(ws.fetch().arg("--json").arg(server.url("/moving.bin")));
-    run.code(0);
-    assert!(
-        ws.read_out("moving.bin") == v2,
-        "the file is exactly v2\n{}",
-        run.report()
-    );
+    ws.fetch_whole(&server.url("/moving.bin"), "moving.bin", &v2);
 }
 
 #[test]
@@ -815,7 +809,6 @@ fn host_down_run(workers: &str) -> (crate::support::Run, FaultServer) {
         .collect();
     list.push_str(&live.url("/alive.bin"));
     ws.write("urls.txt", list);
-    let started = Instant::now();
     let run = ws.run(ws.fetch().args([
         "--json",
         "--progress",
@@ -829,11 +822,6 @@ fn host_down_run(workers: &str) -> (crate::support::Run, FaultServer) {
         "urls.txt",
     ]));
     run.code(1);
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{}",
-        run.report()
-    );
     (run, live)
 }
 

@@ -2,17 +2,89 @@
 //! printed, `.part` kept); a first SIGINT starts nothing new but lets running files finish.
 
 use crate::support::{
-    FaultServer, OUT, Reply, Route, Status, Summary, Workspace, body, dl_std, wait_until,
+    FaultServer, MIB, OUT, Reply, Route, Status, Summary, Workspace, body, dl_std, wait_until,
 };
+use std::io::Read;
 use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-fn send(child: &Child, signal: &str) {
-    let status = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -{signal} failed");
+/// What `dl --progress plain` says on stderr once a first SIGINT has been taken in.
+const FIRST_SIGINT_SAID: &str = "Ctrl-C again to stop now";
+
+/// How long a signal may take to be acknowledged on stderr: generous, the machine is shared.
+const ACK_LIMIT: Duration = Duration::from_secs(20);
+
+/// A running `dl` whose stderr is collected as it comes, so a test can wait for a message.
+struct Running {
+    child: Child,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl Running {
+    fn start(cmd: &mut std::process::Command) -> Running {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn dl");
+        let mut pipe = child.stderr.take().expect("stderr is piped");
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let sink = stderr.clone();
+        let reader = std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend_from_slice(&chunk[..n]);
+            }
+        });
+        Running {
+            child,
+            stderr,
+            reader,
+        }
+    }
+
+    /// stderr so far.
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+
+    fn send(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Sends a first SIGINT and waits until `dl` says it took it in (a second signal sent
+    /// before that could be taken for the first).
+    fn first_sigint(&self) {
+        self.send("INT");
+        assert!(
+            wait_until(ACK_LIMIT, || self.stderr().contains(FIRST_SIGINT_SAID)),
+            "dl did not acknowledge the first SIGINT with {FIRST_SIGINT_SAID:?} within \
+             {ACK_LIMIT:?}\n--- stderr so far\n{}",
+            self.stderr()
+        );
+    }
+
+    fn finish(self) -> Finished {
+        let out = self.child.wait_with_output().expect("wait for dl");
+        self.reader.join().expect("the stderr reader");
+        let stderr = self.stderr.lock().unwrap_or_else(|p| p.into_inner());
+        Finished {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
 }
 
 struct Finished {
@@ -32,15 +104,6 @@ impl Finished {
     }
 }
 
-fn finish(child: Child) -> Finished {
-    let out = child.wait_with_output().expect("wait for dl");
-    Finished {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 /// A server whose `/stall.bin` sends headers and some bytes, then nothing. The file is larger
 /// than what dl keeps in memory until whole, so its `.part` is on disk while it stalls.
 fn stalling_server() -> FaultServer {
@@ -53,25 +116,23 @@ fn stalling_server() -> FaultServer {
     ])
 }
 
-fn spawn(ws: &Workspace, s: &FaultServer, extra: &[&str]) -> Child {
-    dl_std(ws)
-        .args([
-            "fetch",
-            "--json",
-            "--progress",
-            "plain",
-            "--workers",
-            "1",
-            "--dir",
-            OUT,
-        ])
-        .args(extra)
-        .arg(s.url("/stall.bin"))
-        .arg(s.url("/next.bin"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn dl")
+fn spawn(ws: &Workspace, s: &FaultServer, extra: &[&str]) -> Running {
+    Running::start(
+        dl_std(ws)
+            .args([
+                "fetch",
+                "--json",
+                "--progress",
+                "plain",
+                "--workers",
+                "1",
+                "--dir",
+                OUT,
+            ])
+            .args(extra)
+            .arg(s.url("/stall.bin"))
+            .arg(s.url("/next.bin")),
+    )
 }
 
 #[test]
@@ -84,8 +145,8 @@ fn sigterm_stops_now_exits_143_prints_the_summary_and_keeps_the_part() {
             && ws.out().join("stall.bin.part").exists()),
         "dl started the download"
     );
-    send(&child, "TERM");
-    let done = finish(child);
+    child.send("TERM");
+    let done = child.finish();
     assert_eq!(done.code, Some(143), "{}", done.stderr);
     let summary = done.summary();
     assert_eq!(summary.stats.cancelled, 2, "{summary:#?}");
@@ -107,10 +168,9 @@ fn two_sigints_stop_now_with_exit_130() {
     let ws = Workspace::new();
     let child = spawn(&ws, &s, &["--read-timeout", "30s"]);
     assert!(wait_until(Duration::from_secs(20), || s.hits("/stall.bin") == 1));
-    send(&child, "INT");
-    std::thread::sleep(Duration::from_millis(50));
-    send(&child, "INT");
-    let done = finish(child);
+    child.first_sigint();
+    child.send("INT");
+    let done = child.finish();
     assert_eq!(done.code, Some(130), "{}", done.stderr);
     let summary = done.summary();
     assert_eq!(summary.stats.cancelled, 2, "{summary:#?}");
@@ -121,10 +181,12 @@ fn two_sigints_stop_now_with_exit_130() {
 fn one_sigint_lets_the_running_file_finish_and_starts_nothing_new() {
     let s = stalling_server();
     let ws = Workspace::new();
-    let child = spawn(&ws, &s, &["--read-timeout", "400ms", "--retries", "0"]);
+    // The read timeout must not fire before the SIGINT arrives (the file would then fail
+    // and the next one start first): 2 s leaves a loaded machine plenty of time.
+    let child = spawn(&ws, &s, &["--read-timeout", "2s", "--retries", "0"]);
     assert!(wait_until(Duration::from_secs(20), || s.hits("/stall.bin") == 1));
-    send(&child, "INT");
-    let done = finish(child);
+    child.send("INT");
+    let done = child.finish();
     assert_eq!(done.code, Some(130), "{}", done.stderr);
     let summary = done.summary();
     assert_eq!(summary.files[0].status, Status::Failed, "{summary:#?}");
@@ -137,8 +199,6 @@ fn one_sigint_lets_the_running_file_finish_and_starts_nothing_new() {
     );
     assert!(done.stderr.contains("interrupted"), "{}", done.stderr);
 }
-
-const MIB: usize = 1024 * 1024;
 
 /// `/big.bin`: 3 MiB with an ETag (so dl keeps resume metadata) that stalls after 2 MiB the
 /// first time and is served with Range afterwards.
@@ -155,29 +215,34 @@ fn big_stalling_server(data: &[u8]) -> FaultServer {
     )])
 }
 
-/// Starts `dl` on `/big.bin`, waits until a good part of it is on disk, sends `signals`,
+/// How a test stops `dl` now.
+enum Stop {
+    Term,
+    /// A first SIGINT, acknowledged, then a second.
+    TwoSigints,
+}
+
+/// Starts `dl` on `/big.bin`, waits until a good part of it is on disk, stops it (`signals`),
 /// checks the exit code, that the `.part` and its metadata are kept, and that the same
 /// command then resumes from them to a byte-exact file.
-fn stop_keeps_part_and_meta(signals: &[&str], want_code: i32) {
+fn stop_keeps_part_and_meta(signals: Stop, want_code: i32) {
     let data = body(3 * MIB, 32);
     let s = big_stalling_server(&data);
     let ws = Workspace::new();
-    let child = dl_std(&ws)
-        .args([
-            "fetch",
-            "--json",
-            "--progress",
-            "plain",
-            "--read-timeout",
-            "30s",
-            "--dir",
-            OUT,
-        ])
-        .arg(s.url("/big.bin"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn dl");
+    let child = Running::start(
+        dl_std(&ws)
+            .args([
+                "fetch",
+                "--json",
+                "--progress",
+                "plain",
+                "--read-timeout",
+                "30s",
+                "--dir",
+                OUT,
+            ])
+            .arg(s.url("/big.bin")),
+    );
     let part = ws.out().join("big.bin.part");
     let meta = ws.out().join("big.bin.part.meta");
     assert!(
@@ -185,13 +250,14 @@ fn stop_keeps_part_and_meta(signals: &[&str], want_code: i32) {
             && std::fs::metadata(&part).is_ok_and(|m| m.len() >= MIB as u64)),
         "dl started writing big.bin"
     );
-    for (i, signal) in signals.iter().enumerate() {
-        if i > 0 {
-            std::thread::sleep(Duration::from_millis(50));
+    match signals {
+        Stop::Term => child.send("TERM"),
+        Stop::TwoSigints => {
+            child.first_sigint();
+            child.send("INT");
         }
-        send(&child, signal);
     }
-    let done = finish(child);
+    let done = child.finish();
     assert_eq!(done.code, Some(want_code), "{}", done.stderr);
     let summary = done.summary();
     assert_eq!(summary.files[0].status, Status::Cancelled, "{summary:#?}");
@@ -207,14 +273,7 @@ fn stop_keeps_part_and_meta(signals: &[&str], want_code: i32) {
     assert_eq!(meta_json["total"], 3 * MIB, "{meta_text}");
 
     // The same command again continues from the kept part.
-    let mut again = ws.fetch();
-    let run = ws.run(again.arg("--json").arg(s.url("/big.bin")));
-    run.code(0);
-    assert!(
-        ws.read_out("big.bin") == data,
-        "byte-exact\n{}",
-        run.report()
-    );
+    ws.fetch_whole(&s.url("/big.bin"), "big.bin", &data);
     let reqs = s.requests_to("/big.bin");
     assert_eq!(reqs.len(), 2);
     assert_eq!(
@@ -227,12 +286,12 @@ fn stop_keeps_part_and_meta(signals: &[&str], want_code: i32) {
 
 #[test]
 fn sigterm_keeps_the_part_and_its_metadata_and_a_rerun_resumes() {
-    stop_keeps_part_and_meta(&["TERM"], 143);
+    stop_keeps_part_and_meta(Stop::Term, 143);
 }
 
 #[test]
 fn two_sigints_keep_the_part_and_its_metadata_and_a_rerun_resumes() {
-    stop_keeps_part_and_meta(&["INT", "INT"], 130);
+    stop_keeps_part_and_meta(Stop::TwoSigints, 130);
 }
 
 /// A list of `n` URLs the server answers 404 at once: each file fails in its first attempt,

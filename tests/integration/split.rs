@@ -1,19 +1,10 @@
 //! `--split` (several connections for one large file, resumable by ranges) and `--limit-rate`.
 
 use crate::support::server::{FaultServer, Reply, Request, Route};
-use crate::support::{Run, Workspace, body, sha256_hex};
+use crate::support::{MIB, Run, Workspace, body, ranged, sha256_hex};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-const MIB: usize = 1 << 20;
-
-pub(crate) fn ranged(data: &[u8]) -> Reply {
-    Reply::ok(data)
-        .etag("v1")
-        .header("Accept-Ranges", "bytes")
-        .honour_range()
-}
 
 /// Fetches `/big.bin` with `--split 3`, checks that it landed whole and byte-exact, and returns
 /// the workspace (kept alive), the run and the server's requests for the file.
@@ -288,8 +279,9 @@ fn limit_rate_caps_the_speed_of_all_transfers_together() {
         "exact files",
     );
     // 600 KiB at 600 KiB/s, shared: about a second (less the 30 KiB the bucket starts with).
+    // The upper bound only catches a limiter far too strict: ten times the expected time.
     run.check(
-        elapsed >= Duration::from_millis(850) && elapsed < Duration::from_secs(5),
+        elapsed >= Duration::from_millis(850) && elapsed < Duration::from_secs(10),
         format!("took {elapsed:?}"),
     );
 }
@@ -297,6 +289,7 @@ fn limit_rate_caps_the_speed_of_all_transfers_together() {
 /// A split download needs its whole size up front: on a disk too small it fails at once, as a
 /// local write error (not after downloading gigabytes). Uses a real 4 MiB tmpfs in a private
 /// mount namespace; skipped where that cannot be made.
+#[cfg(target_os = "linux")]
 #[test]
 fn a_split_download_that_cannot_fit_fails_before_fetching_it() {
     let data = body(12 * MIB, 5);

@@ -12,11 +12,18 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use server::{FaultServer, Reply, Route};
+pub use server::{FaultServer, Reply, Route, ranged};
 
 /// Longest any single `dl` run may take in a test before it is killed (a hang is a failure,
 /// not a stuck suite).
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub const MIB: usize = 1024 * 1024;
+
+/// The repository's root (where `Cargo.toml`, `completions/` and `config.example.toml` are).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
 
 /// Proxy variables: requests must go straight to 127.0.0.1.
 const PROXY_VARS: [&str; 6] = [
@@ -131,6 +138,28 @@ impl Workspace {
         cmd
     }
 
+    /// `dl fetch --json URL` (see [`Workspace::fetch`]), which must exit 0 with
+    /// `dl-out/NAME` byte for byte `want`; returns the run for further checks.
+    #[track_caller]
+    pub fn fetch_whole(&self, url: &str, name: &str, want: &[u8]) -> Run {
+        let run = self.run(self.fetch().arg("--json").arg(url));
+        run.code(0);
+        let got = self.read_out(name);
+        run.check(
+            got == want,
+            format_args!(
+                "{OUT}/{name} is not byte for byte what was served: {} bytes, want {}{}",
+                got.len(),
+                want.len(),
+                match got.iter().zip(want).position(|(a, b)| a != b) {
+                    Some(at) => format!(", first difference at byte {at}"),
+                    None => String::new(),
+                }
+            ),
+        );
+        run
+    }
+
     /// Writes a file (creating parents) relative to the workspace root; returns its name.
     pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
         let path = self.root().join(name);
@@ -201,7 +230,8 @@ impl Workspace {
 /// of `size` (`256k`, `4m`) mounted in a private mount namespace (unshare), so nothing
 /// outlives the run. Returns the run and what the tmpfs held after it (sorted `NAME SIZE`
 /// lines, listed before the mount went away), or `None` (the test is then skipped, and says
-/// so) where user namespaces or mounts are not allowed.
+/// so) where user namespaces or mounts are not allowed. Linux only (unshare, tmpfs).
+#[cfg(target_os = "linux")]
 pub fn run_on_small_tmpfs(
     ws: &Workspace,
     size: &str,
@@ -710,6 +740,17 @@ pub fn retries_of(events: &[Event], path: &str) -> Vec<(u32, u32, u64, String)> 
                 reason,
                 ..
             } if p == path => Some((*attempt, *max_attempts, *delay_ms, reason.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The progress events, in order: (bytes, total).
+pub fn progress_of(events: &[Event]) -> Vec<(u64, Option<u64>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Progress { bytes, total, .. } => Some((*bytes, *total)),
             _ => None,
         })
         .collect()

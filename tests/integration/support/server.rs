@@ -49,6 +49,15 @@ pub fn mock_status<'a>(
     })
 }
 
+/// A file served as a split-capable server serves it: an ETag, `Accept-Ranges: bytes`, and
+/// `Range` honoured (guarded by `If-Range`).
+pub fn ranged(data: &[u8]) -> Reply {
+    Reply::ok(data)
+        .etag("v1")
+        .header("Accept-Ranges", "bytes")
+        .honour_range()
+}
+
 /// One request as the server received it.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -376,6 +385,15 @@ impl FaultServer {
             state,
             runtime: Some(runtime),
         }
+    }
+
+    /// A server where each of `paths` answers 200 with `body of PATH`.
+    pub fn bodies_of(paths: &[&str]) -> FaultServer {
+        FaultServer::start(
+            paths
+                .iter()
+                .map(|p| (*p, Route::always(Reply::ok(format!("body of {p}"))))),
+        )
     }
 
     /// `http://127.0.0.1:PORT` + `path`.
