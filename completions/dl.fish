@@ -58,7 +58,7 @@ complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-retry-after -d 'Long
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l config -d 'Config file [default: $DL_CONFIG, else $XDG_CONFIG_HOME/dl/config.toml, else ~/.config/dl/config.toml]' -r -F
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l profile -d 'Use the [profile.NAME] table of the config file over its top level [env: DL_PROFILE]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l json -d 'Print the JSON summary on stdout instead of the table'
-complete -c dl -n "__fish_dl_using_subcommand fetch" -s q -l quiet -d 'Less on stderr: errors only, and no progress unless --progress is given'
+complete -c dl -n "__fish_dl_using_subcommand fetch" -s q -l quiet -d 'Quiet success, loud failure: no progress, no table; one stderr line per failed file (--json still prints its document)'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s v -l verbose -d 'More on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l allow-empty -d 'Accept an input with no entries (exit 0 instead of 2)'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l dry-run -d 'Resolve and validate everything, print the plan, download nothing'

@@ -125,7 +125,8 @@ pub struct FetchArgs {
     #[arg(long, value_enum, value_name = "MODE")]
     pub progress: Option<ProgressMode>,
 
-    /// Less on stderr: errors only, and no progress unless --progress is given
+    /// Quiet success, loud failure: no progress, no table; one stderr line per failed file
+    /// (--json still prints its document)
     #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "verbose")]
     pub quiet: u8,
 

@@ -22,6 +22,15 @@ struct Running {
     reader: std::thread::JoinHandle<()>,
 }
 
+/// Sends `signal` (`INT`, `TERM`) to `child`.
+fn send(child: &Child, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} failed");
+}
+
 impl Running {
     fn start(cmd: &mut std::process::Command) -> Running {
         let mut child = cmd
@@ -56,11 +65,7 @@ impl Running {
     }
 
     fn send(&self, signal: &str) {
-        let status = std::process::Command::new("kill")
-            .args([&format!("-{signal}"), &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -{signal} failed");
+        send(&self.child, signal);
     }
 
     /// Sends a first SIGINT and waits until `dl` says it took it in (a second signal sent
