@@ -183,24 +183,24 @@ impl Digests {
     }
 }
 
-/// Hashes a whole existing file (used to check a file that is already there).
+/// Hashes a whole open file (used to check a file that is already there).
 pub fn hash_file(
-    path: &std::path::Path,
+    file: std::fs::File,
     expected: Option<&Checksum>,
     sha256: bool,
 ) -> std::io::Result<Digests> {
-    let len = std::fs::metadata(path)?.len();
-    Ok(hash_prefix(path, len, Hashers::new(expected, sha256))?.finish())
+    let len = file.metadata()?.len();
+    Ok(hash_prefix(file, len, Hashers::new(expected, sha256))?.finish())
 }
 
-/// `hashers` fed with the first `len` bytes of a file: the state to continue a resumed download.
+/// `hashers` fed with the first `len` bytes of an open file: the state to continue a resumed
+/// download. The caller opens it (and decides what may be opened).
 pub fn hash_prefix(
-    path: &std::path::Path,
+    file: std::fs::File,
     len: u64,
     mut hashers: Hashers,
 ) -> std::io::Result<Hashers> {
     use std::io::Read;
-    let file = std::fs::File::open(path)?;
     if hashers.is_empty() {
         // Nothing to hash: reading a GiB back from disk would only check its length.
         return if file.metadata()?.len() >= len {
@@ -241,17 +241,30 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         std::fs::write(&path, "hello world").unwrap();
-        let sha = hash_prefix(&path, 5, Hashers::new(None, true))
-            .unwrap()
-            .finish();
+        let sha = hash_prefix(
+            std::fs::File::open(&path).unwrap(),
+            5,
+            Hashers::new(None, true),
+        )
+        .unwrap()
+        .finish();
         let hello = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
         assert_eq!(sha.sha256_hex().as_deref(), Some(hello));
-        let none = hash_prefix(&path, 11, Hashers::new(None, false)).unwrap();
+        let none = hash_prefix(
+            std::fs::File::open(&path).unwrap(),
+            11,
+            Hashers::new(None, false),
+        )
+        .unwrap();
         assert!(none.is_empty() && none.finish().sha256_hex().is_none());
         for sha256 in [true, false] {
-            let short = hash_prefix(&path, 12, Hashers::new(None, sha256))
-                .err()
-                .unwrap();
+            let short = hash_prefix(
+                std::fs::File::open(&path).unwrap(),
+                12,
+                Hashers::new(None, sha256),
+            )
+            .err()
+            .unwrap();
             assert_eq!(short.kind(), std::io::ErrorKind::UnexpectedEof, "{sha256}");
         }
     }

@@ -25,7 +25,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
     let file = ctx.plan.file(id);
     let dest = ctx.plan.destination(file);
     let mode = ctx.config.on_exist;
-    if let Err(e) = ctx.dirs.ensure(&dest) {
+    if let Err(e) = ctx.dirs.ensure(ctx.plan.dir(), &dest) {
         let parent = dest.parent().unwrap_or(&dest);
         let error = FileError::new(
             FailureKind::Io,
@@ -42,6 +42,9 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
         }
     }
     let part = paths::part_path(&dest);
+    if let Err(e) = store::check_temporaries(&part, |p| ctx.dirs.may_exist(p)) {
+        return failed(id, FileError::new(FailureKind::Io, e.to_string()), 0, None);
+    }
     ctx.emit(Event::Started { id });
     let (mut fetched, attempts) = match attempts(ctx, id, &part).await {
         Ok(done) => done,

@@ -15,6 +15,7 @@ mod json_summary;
 mod library;
 mod manifest;
 mod on_exist;
+mod poisoned;
 mod progress;
 mod resume;
 mod retry;

@@ -706,37 +706,6 @@ fn assert_disk_full(run: &crate::support::Run, s: &FaultServer) {
 
 #[cfg(target_os = "linux")]
 #[test]
-fn a_write_error_fails_the_file_as_io_stops_new_files_and_exits_1() {
-    let (s, data) = disk_full_server();
-    let ws = Workspace::new();
-    std::fs::create_dir(ws.out()).unwrap();
-    // dl opens the .part with File::create, which follows the link: writes fail with ENOSPC.
-    std::os::unix::fs::symlink("/dev/full", ws.out().join("big.bin.part")).unwrap();
-    let run = ws.run(ws.dl().args(disk_full_args(&s)));
-    assert_disk_full(&run, &s);
-    assert!(!ws.out().join("big.bin").exists(), "{}", run.report());
-    assert!(
-        ws.out().join("big.bin.part.meta").exists(),
-        "a resumable file keeps its resume state\n{}",
-        run.report()
-    );
-    assert!(
-        std::fs::symlink_metadata(ws.out().join("big.bin.part")).is_ok(),
-        "and its .part\n{}",
-        run.report()
-    );
-
-    // Space freed (the part is gone): the same command finishes the job.
-    std::fs::remove_file(ws.out().join("big.bin.part")).unwrap();
-    let again = ws.run(ws.dl().args(disk_full_args(&s)));
-    again.code(0);
-    assert!(ws.read_out("big.bin") == data, "{}", again.report());
-    assert_eq!(ws.read_out_string("small1.txt"), "one");
-    assert_eq!(ws.read_out_string("small2.txt"), "two");
-}
-
-#[cfg(target_os = "linux")]
-#[test]
 fn a_disk_that_fills_up_fails_the_file_as_io_stops_new_files_and_exits_1() {
     // A real 256 KiB file system (skipped where it cannot be made). The big file comes
     // without a length, so no space can be reserved for it: its writes find the disk full.

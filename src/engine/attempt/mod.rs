@@ -149,12 +149,12 @@ async fn hash_prefix(
     file: &FileConfig,
 ) -> Result<Hashers, AttemptError> {
     let (path, fresh): (PathBuf, _) = (part.to_path_buf(), hashers(ctx, file));
-    if fresh.is_empty() {
-        return crate::checksum::hash_prefix(&path, len, fresh)
-            .map_err(|e| io_error(part, "read", e));
+    let measure_only = fresh.is_empty();
+    let hash = move || crate::checksum::hash_prefix(store::open_part(&path)?, len, fresh);
+    if measure_only {
+        return hash().map_err(|e| io_error(part, "read", e));
     }
-    match tokio::task::spawn_blocking(move || crate::checksum::hash_prefix(&path, len, fresh)).await
-    {
+    match tokio::task::spawn_blocking(hash).await {
         Ok(Ok(hashers)) => Ok(hashers),
         Ok(Err(e)) => Err(io_error(part, "read", e)),
         Err(e) => Err(failed(

@@ -18,7 +18,7 @@ use crate::engine::context::Ctx;
 use crate::engine::failure::{AttemptError, failed, io_error};
 use crate::engine::net::headers::{accepts_ranges, parse_content_range};
 use crate::engine::net::{Connection, let_connection_return, send_range};
-use crate::engine::store::{self, BATCH_BYTES, Meta, reserve, write_all_at};
+use crate::engine::store::{self, BATCH_BYTES, Meta, OpenError, write_all_at};
 use crate::error::FailureKind;
 use crate::plan::{FileConfig, FileId};
 use bytes::Bytes;
@@ -100,10 +100,7 @@ pub(in crate::engine) async fn download(
     let fresh = done_before.is_empty();
     let had: u64 = done_before.iter().map(|[a, b]| b.saturating_sub(*a)).sum();
     let meter = Meter::new(ctx, id, had.min(total), Some(total))?;
-    let path = part.to_path_buf();
-    let out = tokio::task::spawn_blocking(move || prepare(&path, total, fresh))
-        .await
-        .unwrap_or_else(|e| Err(io_error(part, "open", std::io::Error::other(e))))?;
+    let out = prepare(part, total, fresh).await?;
     let connections = (ctx.config.split as usize)
         .min(ctx.config.max_per_host)
         .max(1);
@@ -186,33 +183,16 @@ pub(in crate::engine) async fn download(
     })
 }
 
-/// Opens the part for the pieces to write at their offsets: a file of the full length, its
-/// blocks reserved where the file system can (else a sparse file). `fresh`: nothing in it is
-/// kept. Blocking (creating and reserving change the file system): run on the blocking pool.
-fn prepare(part: &Path, total: u64, fresh: bool) -> Result<std::fs::File, AttemptError> {
-    if fresh {
-        // Start from a new file rather than truncating an old one: on ext4, truncating to
-        // zero marks the file for writeback when it is closed (auto_da_alloc), which would
-        // push the whole download to disk from inside this process.
-        match std::fs::remove_file(part) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(io_error(part, "remove", e));
-            }
-            _ => {}
-        }
-    }
-    let out = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(part)
-        .map_err(|e| io_error(part, "open", e))?;
-    let reserved =
-        reserve(&out, 0, total, false).map_err(|e| reserve_failed(part, total, e, fresh))?;
-    if !reserved {
-        out.set_len(total).map_err(|e| io_error(part, "size", e))?;
-    }
-    Ok(out)
+/// The part opened for the pieces (see `store::open_for_pieces`), on the blocking pool.
+async fn prepare(part: &Path, total: u64, fresh: bool) -> Result<std::fs::File, AttemptError> {
+    let path = part.to_path_buf();
+    let opened = tokio::task::spawn_blocking(move || store::open_for_pieces(&path, total, fresh))
+        .await
+        .unwrap_or_else(|e| Err(OpenError::Create(std::io::Error::other(e))));
+    opened.map_err(|e| match e {
+        OpenError::Create(e) => io_error(part, "open", e),
+        OpenError::Reserve { len, error } => reserve_failed(part, len, error, fresh),
+    })
 }
 
 impl Shared<'_> {

@@ -31,8 +31,11 @@ impl Dirs {
         self.listed.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Makes sure the directory of `path` exists; the first time, notes what is in it.
-    pub(in crate::engine) fn ensure(&self, path: &Path) -> io::Result<()> {
+    /// Makes sure the directory of `path` exists; the first time, notes what is in it. Every
+    /// directory between `root` (the download directory, the user's choice) and `path` is
+    /// created or checked one at a time without following a link: a symbolic link planted
+    /// where a subdirectory belongs is refused, never written through.
+    pub(in crate::engine) fn ensure(&self, root: &Path, path: &Path) -> io::Result<()> {
         let Some((key, _)) = split(path) else {
             return Ok(());
         };
@@ -41,16 +44,10 @@ impl Dirs {
             return Ok(());
         }
         let dir = path.parent().unwrap_or(Path::new("/"));
-        let names = match std::fs::read_dir(dir) {
-            Ok(entries) => entries
-                .filter_map(|e| e.ok().map(|e| e.file_name().into_encoded_bytes()))
-                .collect(),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(dir)?;
-                FnvHashSet::default()
-            }
-            Err(e) => return Err(e),
-        };
+        walk(root, dir)?;
+        let names = std::fs::read_dir(dir)?
+            .filter_map(|e| e.ok().map(|e| e.file_name().into_encoded_bytes()))
+            .collect();
         listed.insert(key.to_vec(), names);
         Ok(())
     }
@@ -67,6 +64,52 @@ impl Dirs {
     }
 }
 
+/// Creates or checks each directory from `root` down to `dir` (which lies under it), one
+/// component at a time and without following links. `root` itself is created if missing.
+fn walk(root: &Path, dir: &Path) -> io::Result<()> {
+    let rel = dir.strip_prefix(root).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not inside {}", dir.display(), root.display()),
+        )
+    })?;
+    if !root.is_dir() {
+        std::fs::create_dir_all(root)?;
+    }
+    let mut at = root.to_path_buf();
+    for part in rel.components() {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(meta) if meta.is_dir() => continue,
+            Ok(meta) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} is {}, not a directory; not followed",
+                        at.display(),
+                        super::sys::describe(&meta.file_type())
+                    ),
+                ));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match std::fs::create_dir(&at) {
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+                // Made by us, or by someone else meanwhile: checked again at the next turn.
+                _ => {
+                    let meta = std::fs::symlink_metadata(&at)?;
+                    if !meta.is_dir() {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            format!("{} is not a directory", at.display()),
+                        ));
+                    }
+                }
+            },
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,12 +124,12 @@ mod tests {
             dirs.may_exist(&dir.join("x")),
             "unknown directory: must look"
         );
-        dirs.ensure(&dir.join("x")).unwrap();
+        dirs.ensure(root.path(), &dir.join("x")).unwrap();
         assert!(dir.is_dir());
         assert!(!dirs.may_exist(&dir.join("x")));
 
         std::fs::write(root.path().join("had"), "").unwrap();
-        dirs.ensure(&root.path().join("had")).unwrap();
+        dirs.ensure(root.path(), &root.path().join("had")).unwrap();
         assert!(dirs.may_exist(&root.path().join("had")));
         assert!(dirs.may_exist(&root.path().join("sub")));
         assert!(!dirs.may_exist(&root.path().join("none")));
@@ -95,7 +138,7 @@ mod tests {
         // spelling of it was not listed, so its names are looked up for real.
         let doubled = |name: &str| PathBuf::from(format!("{}//{name}", root.path().display()));
         let fresh = Dirs::default();
-        fresh.ensure(&doubled("had")).unwrap();
+        fresh.ensure(root.path(), &doubled("had")).unwrap();
         assert!(fresh.may_exist(&doubled("had")));
         assert!(!fresh.may_exist(&doubled("none")));
         assert!(fresh.may_exist(&root.path().join("none")));

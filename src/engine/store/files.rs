@@ -12,7 +12,7 @@
 //! stale `NAME.part` is there to be replaced, it goes through `NAME.part`.
 
 use super::place::{Staged, place};
-use super::sys::create_anonymous;
+use super::sys::{Open, create_anonymous, open_regular};
 use crate::engine::failure::fails_every_file;
 use crate::error::{FailureKind, FileError};
 use crate::policy::OnExist;
@@ -172,7 +172,7 @@ fn write_error(path: &Path, e: io::Error) -> StoreError {
 }
 
 fn write_part(job: &Job) -> io::Result<()> {
-    write_body(&std::fs::File::create(&job.part)?, &job.body)
+    write_body(&open_regular(&job.part, Open::Create)?, &job.body)
 }
 
 fn write_body(file: &std::fs::File, body: &[Bytes]) -> io::Result<()> {

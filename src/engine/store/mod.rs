@@ -17,8 +17,28 @@ pub(super) use place::{Existing, Staged, check_existing, place};
 pub(super) use resume::{Local, Meta, RESUME_MIN_BYTES, forget, forget_now, inspect, meta_path};
 #[cfg(test)]
 pub(super) use sink::WRITE_MAX;
-pub(super) use sink::{BATCH_BYTES, OpenError, Sink, write_all_at};
-pub(super) use sys::reserve;
+pub(super) use sink::{BATCH_BYTES, OpenError, Sink, open_for_pieces, write_all_at};
+
+/// Checks the temporary names of a download (`NAME.part`, its metadata and that file's
+/// temporary) that `may_exist` says could be there: each must be absent or a regular file.
+/// A link, a FIFO or a device planted there fails the file instead of being written through.
+pub(super) fn check_temporaries(
+    part: &std::path::Path,
+    may_exist: impl Fn(&std::path::Path) -> bool,
+) -> std::io::Result<()> {
+    let meta = meta_path(part);
+    for path in [part.to_path_buf(), crate::paths::tmp_path(&meta), meta] {
+        if may_exist(&path) {
+            sys::regular_or_absent(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Opens a `.part` to read back what is in it (no link followed, nothing but a regular file).
+pub(super) fn open_part(part: &std::path::Path) -> std::io::Result<std::fs::File> {
+    sys::open_regular(part, sys::Open::Read)
+}
 
 /// Removes a `.part` and its resume metadata.
 pub(super) fn remove_part(part: &std::path::Path) {

@@ -2,7 +2,7 @@
 //! (a `.part`, or a file without a name yet) its final name without ever replacing a file the
 //! user had (unless asked to).
 
-use super::sys::{link_anonymous, rename_no_clobber};
+use super::sys::{Open, describe, link_anonymous, open_regular, rename_no_clobber};
 use crate::checksum::{self, Checksum};
 use crate::error::{FailureKind, FileError};
 use crate::policy::OnExist;
@@ -42,6 +42,17 @@ pub(in crate::engine) async fn check_existing(
             format!("{} is a directory; not replaced", dest.display()),
         ));
     }
+    if !meta.is_file() && !meta.is_symlink() {
+        // A FIFO, a socket or a device under the final name: never opened, never replaced.
+        return Existing::Fail(FileError::new(
+            FailureKind::Io,
+            format!(
+                "{} is {}; not opened or replaced (remove it to download here)",
+                dest.display(),
+                describe(&meta.file_type())
+            ),
+        ));
+    }
     match mode {
         OnExist::Overwrite | OnExist::Rename => Existing::Download,
         OnExist::Fail => Existing::Fail(FileError::new(
@@ -61,9 +72,14 @@ pub(in crate::engine) async fn check_existing(
 async fn verify_existing(dest: &Path, bytes: u64, expected: &Checksum, sha256: bool) -> Existing {
     let path = dest.to_path_buf();
     let wanted = expected.clone();
-    let hashed =
-        tokio::task::spawn_blocking(move || checksum::hash_file(&path, Some(&wanted), sha256))
-            .await;
+    let hashed = tokio::task::spawn_blocking(move || {
+        checksum::hash_file(
+            open_regular(&path, Open::ReadFollowing)?,
+            Some(&wanted),
+            sha256,
+        )
+    })
+    .await;
     match hashed {
         Ok(Ok(digests)) => match digests.verify(Some(expected)) {
             Ok(()) => Existing::Skip {

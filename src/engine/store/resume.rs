@@ -3,6 +3,7 @@
 //! only ever attempted with a validator (`If-Range`), so a changed resource restarts from zero
 //! instead of being spliced onto old bytes.
 
+use super::sys::{Open, open_regular, regular_or_absent};
 use serde::{Deserialize, Serialize};
 use std::io;
 use std::path::Path;
@@ -63,9 +64,14 @@ impl Meta {
     /// Writes the metadata atomically (temporary file, then rename), so a crash never leaves
     /// it torn.
     pub fn store(&self, meta: &Path) -> io::Result<()> {
+        use std::io::Write;
         let tmp = crate::paths::tmp_path(meta);
         let text = serde_json::to_vec(self).map_err(io::Error::other)?;
-        std::fs::write(&tmp, text)?;
+        // A leftover temporary file is ours to replace; anything else there is refused.
+        if regular_or_absent(&tmp)?.is_some() {
+            std::fs::remove_file(&tmp)?;
+        }
+        open_regular(&tmp, Open::CreateNew)?.write_all(&text)?;
         std::fs::rename(&tmp, meta)
     }
 
@@ -83,6 +89,25 @@ impl Meta {
 pub(in crate::engine) async fn forget(part: &Path) {
     let meta = meta_path(part);
     let _ = tokio::task::spawn_blocking(move || std::fs::remove_file(meta)).await;
+}
+
+/// Metadata files are small; anything larger is not ours.
+const META_MAX_BYTES: u64 = 64 << 10;
+
+/// Reads a metadata file without following a link or blocking on a FIFO, and never more
+/// than `META_MAX_BYTES`.
+fn read_meta(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = open_regular(path, Open::Read)?;
+    let mut text = Vec::new();
+    file.take(META_MAX_BYTES + 1).read_to_end(&mut text)?;
+    if text.len() as u64 > META_MAX_BYTES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "larger than any resume metadata",
+        ));
+    }
+    Ok(text)
 }
 
 /// Removes `part`'s resume metadata now: the part is about to be rewritten from zero.
@@ -104,11 +129,11 @@ pub(in crate::engine) enum Local {
 /// Looks at `part` and its metadata and decides whether the download can continue.
 pub(in crate::engine) fn inspect(part: &Path, url: &url::Url) -> Local {
     let meta_file = meta_path(part);
-    let part_len = match std::fs::metadata(part) {
-        Ok(m) => Some(m.len()),
+    let part_len = match regular_or_absent(part) {
+        Ok(m) => m.map(|m| m.len()),
         Err(_) => None,
     };
-    let meta_text = std::fs::read(&meta_file);
+    let meta_text = read_meta(&meta_file);
     let fresh = |warning: Option<String>| {
         let _ = std::fs::remove_file(&meta_file);
         Local::Fresh { warning }

@@ -8,7 +8,7 @@
 //! the file and reserves its space, while the async thread waits for it without blocking: the
 //! async thread never makes a call that changes the file system (`docs/performance.md`).
 
-use super::sys::reserve;
+use super::sys::{Open, open_regular, reserve};
 use crate::checksum::Hashers;
 use bytes::Bytes;
 use std::io::{self, IoSlice};
@@ -117,9 +117,9 @@ fn write_blocks(
 /// exactly `start` bytes for a resumed one.
 fn open_at(part: &Path, start: u64) -> io::Result<std::fs::File> {
     if start == 0 {
-        return std::fs::File::create(part);
+        return open_regular(part, Open::Create);
     }
-    let file = std::fs::OpenOptions::new().write(true).open(part)?;
+    let file = open_regular(part, Open::Write)?;
     file.set_len(start)?;
     Ok(file)
 }
@@ -150,11 +150,26 @@ impl Sink {
                 hashers: Box::new(hashers),
             });
         }
+        let part = part.to_path_buf();
+        Sink::start(
+            move || open_reserved(&part, start, expected),
+            start,
+            hashers,
+        )
+        .await
+    }
+
+    /// A writer thread that writes from `start` into the file `open` gives it (opened on that
+    /// thread); returns once it is open.
+    async fn start(
+        open: impl FnOnce() -> Result<std::fs::File, OpenError> + Send + 'static,
+        start: u64,
+        hashers: Hashers,
+    ) -> Result<Sink, OpenError> {
         let (tx, rx) = tokio::sync::mpsc::channel(QUEUE);
         let (opened_tx, opened) = tokio::sync::oneshot::channel();
-        let part = part.to_path_buf();
         let writer = tokio::task::spawn_blocking(move || {
-            let file = match open_reserved(&part, start, expected) {
+            let file = match open() {
                 Ok(file) => file,
                 Err(e) => {
                     let _ = opened_tx.send(Err(e));
@@ -253,6 +268,36 @@ async fn stopped(writer: Option<Writer>) -> io::Error {
 
 fn stopped_early() -> io::Error {
     io::Error::other("the writer stopped early")
+}
+
+/// Opens a part for the pieces of a split download to write at their offsets: a file of the
+/// full length `total`, its blocks reserved where the file system can (else a sparse file).
+/// `fresh`: nothing in it is kept, and it is made anew rather than emptied (on ext4, emptying
+/// a file marks it for writeback when closed, which would push the whole download to disk
+/// from inside this process). Blocking: run on the blocking pool.
+pub(in crate::engine) fn open_for_pieces(
+    part: &Path,
+    total: u64,
+    fresh: bool,
+) -> Result<std::fs::File, OpenError> {
+    let out = if fresh {
+        if super::sys::regular_or_absent(part)
+            .map_err(OpenError::Create)?
+            .is_some()
+        {
+            std::fs::remove_file(part).map_err(OpenError::Create)?;
+        }
+        open_regular(part, Open::CreateNew)
+    } else {
+        open_regular(part, Open::Write)
+    }
+    .map_err(OpenError::Create)?;
+    let reserved =
+        reserve(&out, 0, total, false).map_err(|error| OpenError::Reserve { len: total, error })?;
+    if !reserved {
+        out.set_len(total).map_err(OpenError::Create)?;
+    }
+    Ok(out)
 }
 
 /// The part opened at `start` with the space for `expected` more bytes reserved.
@@ -424,10 +469,13 @@ mod tests {
         // `/dev/full` takes the file's place: every write fails with "no space". Once the
         // writer has stopped, a write says why, and finishing says so again: the writer's
         // task is not awaited a second time (tokio panics on that).
-        let dir = tempfile::tempdir().unwrap();
-        let part = dir.path().join("full.part");
-        std::os::unix::fs::symlink("/dev/full", &part).unwrap();
-        let mut sink = Sink::open(&part, 0, None, Hashers::new(None, false))
+        let full = || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .map_err(OpenError::Create)
+        };
+        let mut sink = Sink::start(full, 0, Hashers::new(None, false))
             .await
             .unwrap();
         let mut refused = None;

@@ -1,11 +1,126 @@
 //! Every platform-specific system call of the engine, each with its portable fallback:
+//! opening files under `--dir` without following links or blocking on special files,
 //! reserving disk space, renaming without replacing, files without a name (`O_TMPFILE`), the
 //! open-file limit. Linux gets the fast paths; macOS the same no-clobber rename and (for
 //! files given their full length up front) space reservation through rustix; other systems
 //! the portable fallbacks.
 
+use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::Path;
+
+/// How a file under `--dir` is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::engine) enum Open {
+    /// For reading.
+    Read,
+    /// For reading, following a link (a file the user placed under its final name).
+    ReadFollowing,
+    /// For writing; must exist.
+    Write,
+    /// For writing; created when missing, emptied when there.
+    Create,
+    /// For writing; created, and failing if anything already has the name.
+    CreateNew,
+}
+
+/// Opens `path` as `how` says, refusing to follow a symbolic link at its last component,
+/// never blocking on a FIFO, and refusing anything that is not a regular file (a FIFO, a
+/// socket, a device, a directory): what a poisoned directory holds is reported, never
+/// written through. An emptied file is emptied only once it is known to be regular.
+pub(in crate::engine) fn open_regular(path: &Path, how: Open) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    match how {
+        Open::Read | Open::ReadFollowing => options.read(true),
+        Open::Write => options.write(true),
+        Open::Create => options.write(true).create(true),
+        Open::CreateNew => options.write(true).create_new(true),
+    };
+    #[cfg(unix)]
+    {
+        use rustix::fs::OFlags;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut flags = OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        if how == Open::ReadFollowing {
+            flags.remove(OFlags::NOFOLLOW);
+        }
+        options.custom_flags(flags.bits() as i32);
+    }
+    let file = options.open(path).map_err(|e| refused(path, e))?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(path, &meta.file_type()));
+    }
+    if how == Open::Create {
+        file.set_len(0)?;
+    }
+    Ok(file)
+}
+
+/// Checks that whatever has the name `path` (if anything) is a regular file, without
+/// following a link: `Ok(None)` when nothing is there.
+pub(in crate::engine) fn regular_or_absent(path: &Path) -> io::Result<Option<std::fs::Metadata>> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(Some(meta)),
+        Ok(meta) => Err(not_regular(path, &meta.file_type())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// What a non-regular file is, in words.
+pub(in crate::engine) fn describe(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return "a device";
+        }
+    }
+    if kind.is_symlink() {
+        "a symbolic link"
+    } else if kind.is_dir() {
+        "a directory"
+    } else if kind.is_file() {
+        "a regular file"
+    } else {
+        "not a regular file"
+    }
+}
+
+fn not_regular(path: &Path, kind: &std::fs::FileType) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{} is {}; not followed or replaced (remove it to download here)",
+            path.display(),
+            describe(kind)
+        ),
+    )
+}
+
+/// Turns the errors of a refused open into what was refused: a link (`ELOOP` with
+/// `O_NOFOLLOW`) or a FIFO nobody reads (`ENXIO` with `O_NONBLOCK`).
+fn refused(path: &Path, e: io::Error) -> io::Error {
+    #[cfg(unix)]
+    {
+        use rustix::io::Errno;
+        let refusal = [Errno::LOOP, Errno::MLINK, Errno::NXIO].map(|e| Some(e.raw_os_error()));
+        if refusal.contains(&e.raw_os_error())
+            && let Ok(meta) = std::fs::symlink_metadata(path)
+        {
+            return not_regular(path, &meta.file_type());
+        }
+    }
+    let _ = path;
+    e
+}
 
 /// The soft limit on open files, where the platform has one.
 pub(in crate::engine) fn open_file_limit() -> Option<u64> {
