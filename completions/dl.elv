@@ -59,6 +59,7 @@ set edit:completion:arg-completer[dl] = {|@words|
             cand --verbose 'More on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works'
             cand --allow-empty 'Accept an input with no entries (exit 0 instead of 2)'
             cand --dry-run 'Resolve and validate everything, print the plan, download nothing'
+            cand --location-trusted 'Send -H headers, manifest headers and URL credentials to other hosts a redirect leads to too (by default they go only to the scheme, host and port they were given for)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'

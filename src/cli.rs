@@ -155,6 +155,11 @@ pub struct FetchArgs {
           help_heading = "Requests")]
     pub headers: Vec<HeaderArg>,
 
+    /// Send -H headers, manifest headers and URL credentials to other hosts a redirect leads
+    /// to too (by default they go only to the scheme, host and port they were given for)
+    #[arg(long, help_heading = "Requests")]
+    pub location_trusted: bool,
+
     /// User-Agent header [default: dl/VERSION]
     #[arg(long, value_name = "UA", help_heading = "Requests")]
     pub user_agent: Option<String>,

@@ -83,7 +83,10 @@ impl Settings {
                 allow_empty: args.allow_empty,
                 shard: args.shard,
             },
-            engine: EngineConfig::default(),
+            engine: EngineConfig {
+                location_trusted: args.location_trusted,
+                ..EngineConfig::default()
+            },
             progress: ProgressMode::default(),
             json: args.json,
             dry_run: args.dry_run,

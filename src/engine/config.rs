@@ -13,8 +13,12 @@ pub struct EngineConfig {
     pub workers: usize,
     pub on_exist: OnExist,
     pub user_agent: String,
-    /// Extra headers for every request (a file's own headers win over these).
+    /// Extra headers for every request (a file's own headers win over these). Like URL
+    /// credentials, they go only to the origin of the URL they were given for.
     pub headers: Vec<(HeaderName, Secret<HeaderValue>)>,
+    /// Send the headers and credentials to every origin a redirect leads to (curl's
+    /// `--location-trusted`).
+    pub location_trusted: bool,
     /// Refuse files larger than this many bytes.
     pub max_size: Option<u64>,
     pub retry: RetryPolicy,
@@ -44,6 +48,7 @@ impl Default for EngineConfig {
             on_exist: OnExist::Skip,
             user_agent: concat!("dl/", env!("CARGO_PKG_VERSION")).to_string(),
             headers: Vec::new(),
+            location_trusted: false,
             max_size: None,
             retry: RetryPolicy::default(),
             connect_timeout: Duration::from_secs(15),

@@ -14,7 +14,7 @@ use toml::de::{DeString, DeTable, DeValue};
 /// Why `key`, a long option (or near enough), is not a config key.
 fn command_line_only(key: &str) -> Option<String> {
     Some(match key {
-        "json" | "dry-run" | "shard" | "allow-empty" | "quiet" | "verbose" => {
+        "json" | "dry-run" | "shard" | "allow-empty" | "quiet" | "verbose" | "location-trusted" => {
             format!("--{key} is chosen per run, on the command line")
         }
         "config" => "a config file cannot name another one".to_string(),

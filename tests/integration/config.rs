@@ -353,15 +353,16 @@ fn is_setting(line: &str) -> bool {
 }
 
 /// Long options that are deliberately not config keys, and why.
-const NOT_IN_CONFIG: [&str; 10] = [
-    "json",        // per run: a flag without --no-json could never be undone
-    "dry-run",     // per run
-    "shard",       // per run (one machine's slice)
-    "allow-empty", // per run, a flag
-    "quiet",       // per run, a flag
-    "verbose",     // per run, a flag (RUST_LOG does the rest)
-    "config",      // chooses the file itself
-    "profile",     // chooses a table of the file
+const NOT_IN_CONFIG: [&str; 11] = [
+    "json",             // per run: a flag without --no-json could never be undone
+    "dry-run",          // per run
+    "shard",            // per run (one machine's slice)
+    "allow-empty",      // per run, a flag
+    "quiet",            // per run, a flag
+    "verbose",          // per run, a flag (RUST_LOG does the rest)
+    "location-trusted", // a flag: trusting redirects is decided per run
+    "config",           // chooses the file itself
+    "profile",          // chooses a table of the file
     "help",
     "version",
 ];

@@ -721,3 +721,67 @@ fn a_response_head_that_can_never_be_read_fails_at_once() {
         run.check(server.hits("/f.bin") == 1, format!("{name}: one request"));
     }
 }
+
+#[test]
+fn user_headers_and_credentials_stay_with_their_origin_unless_location_trusted() {
+    // Issue 28: any header the user gave (-H, manifest `headers`) and URL credentials go only
+    // to the scheme, host and port they were given for; --location-trusted opts in.
+    for trusted in [false, true] {
+        let other = FaultServer::start([("/landing.bin", Route::always(Reply::ok("landed")))]);
+        let origin = FaultServer::start([
+            (
+                "/away.bin",
+                Route::always(Reply::status(302).header("Location", &other.url("/landing.bin"))),
+            ),
+            (
+                "/here.bin",
+                Route::always(Reply::status(307).header("Location", "/landing-here.bin")),
+            ),
+            ("/landing-here.bin", Route::always(Reply::ok("same origin"))),
+        ]);
+        let ws = Workspace::new();
+        let with_password = origin.url("/away.bin").replace("http://", "http://u:pw@");
+        let manifest = ws.write(
+            "m.toml",
+            format!(
+                "[[file]]\nurl = \"{with_password}\"\nheaders = {{ Private-Token = \"tok-77\" }}\n\n\
+                 [[file]]\nurl = \"{}\"\nheaders = {{ Private-Token = \"tok-77\" }}\n",
+                origin.url("/here.bin").replace("http://", "http://u:pw@")
+            ),
+        );
+        let mut cmd = ws.fetch();
+        cmd.args(["--json", "-H", "X-Api-Key: key-5521"]);
+        if trusted {
+            cmd.arg("--location-trusted");
+        }
+        let run = ws.run(cmd.arg(&manifest));
+        run.code(0);
+        run.check(ws.read_out_string("away.bin") == "landed", "followed away");
+        run.check(
+            ws.read_out_string("here.bin") == "same origin",
+            "followed here",
+        );
+        let first = &origin.requests_to("/away.bin")[0];
+        run.check(
+            first.header("x-api-key") == Some("key-5521")
+                && first.header("private-token") == Some("tok-77")
+                && first.header("authorization").is_some(),
+            "the origin gets everything",
+        );
+        let same = &origin.requests_to("/landing-here.bin")[0];
+        run.check(
+            same.header("x-api-key") == Some("key-5521")
+                && same.header("private-token") == Some("tok-77")
+                && same.header("authorization").is_some(),
+            "a hop within the origin keeps everything",
+        );
+        let landed = &other.requests_to("/landing.bin")[0];
+        for name in ["x-api-key", "private-token", "authorization"] {
+            run.check(
+                landed.header(name).is_some() == trusted,
+                format!("--location-trusted {trusted}: {name} at the other origin"),
+            );
+        }
+        run.nowhere("key-5521").nowhere("tok-77").nowhere("pw@");
+    }
+}

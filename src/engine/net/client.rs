@@ -1,37 +1,9 @@
-//! Building the reqwest client: rustls, timeouts, user agent, redirects, pool size. No retry
-//! policy here.
+//! Building the reqwest client: rustls, timeouts, user agent, pool size. It follows no
+//! redirect itself (`request` does, hop by hop). No retry policy here.
 
 use crate::engine::config::EngineConfig;
 use crate::error::Error;
 use std::time::Duration;
-
-/// Redirects followed before a file fails with `error.kind = "redirect"`.
-pub(super) const MAX_REDIRECTS: usize = 10;
-
-/// Follows up to `MAX_REDIRECTS` redirects to http(s) URLs; a URL seen twice is a loop.
-fn redirect_policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let next = attempt.url();
-        if !matches!(next.scheme(), "http" | "https") {
-            let message = format!(
-                "redirect to an unsupported scheme {:?} refused",
-                next.scheme()
-            );
-            return attempt.error(message);
-        }
-        if attempt.previous().iter().any(|seen| seen == next) {
-            let message = format!(
-                "redirect loop: {} was already visited",
-                crate::secret::redact_url(next)
-            );
-            return attempt.error(message);
-        }
-        if attempt.previous().len() > MAX_REDIRECTS {
-            return attempt.error(format!("too many redirects (more than {MAX_REDIRECTS})"));
-        }
-        attempt.follow()
-    })
-}
 
 /// The client for whole files: keep-alive connections, pooled and reused from file to file.
 pub(super) fn build(config: &EngineConfig) -> Result<reqwest::Client, Error> {
@@ -60,6 +32,7 @@ fn builder(config: &EngineConfig) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(config.user_agent.clone())
         .connect_timeout(config.connect_timeout)
-        .redirect(redirect_policy())
+        // Redirects are followed by `request`, which decides what each hop may carry.
+        .redirect(reqwest::redirect::Policy::none())
         .tcp_nodelay(true)
 }

@@ -107,6 +107,10 @@ pub(in crate::engine) async fn send_range(
     send_request(net, connection, file, url, guarded).await
 }
 
+/// Sends a GET for `url` and follows its redirects (up to `MAX_REDIRECTS`, http and https
+/// only, never a URL twice). The user's headers and the URL's credentials go only to the
+/// origin (scheme, host, port) of `url`: a hop to another origin gets none of them unless
+/// `--location-trusted` was given. `Range` and `If-Range` go with every hop.
 async fn send_request(
     net: &Net,
     connection: Connection,
@@ -114,24 +118,138 @@ async fn send_request(
     url: &url::Url,
     range: Option<(String, &str)>,
 ) -> Result<reqwest::Response, AttemptError> {
+    let mut at = url.clone();
+    let mut visited = vec![url.clone()];
+    loop {
+        let trusted = net.config.location_trusted || at.origin() == url.origin();
+        let hop = Hop {
+            at: &at,
+            original: url,
+            trusted,
+        };
+        let response = send_once(net, connection, file, hop, range.as_ref()).await?;
+        let Some(next) = redirect_target(&response, &at)? else {
+            return Ok(response);
+        };
+        drop(response);
+        if visited.len() > MAX_REDIRECTS {
+            return Err(failed(
+                FailureKind::Redirect,
+                format!("too many redirects (more than {MAX_REDIRECTS})"),
+            ));
+        }
+        if visited.iter().any(|seen| same_resource(seen, &next)) {
+            return Err(failed(
+                FailureKind::Redirect,
+                format!(
+                    "redirect loop: {} was already visited",
+                    crate::secret::redact_url(&next)
+                ),
+            ));
+        }
+        if next.origin() != url.origin() && !net.config.location_trusted {
+            tracing::debug!(
+                "redirected to another origin: user headers and credentials are not sent there"
+            );
+        }
+        visited.push(next.clone());
+        at = next;
+    }
+}
+
+/// Redirects followed before a file fails with `error.kind = "redirect"`.
+const MAX_REDIRECTS: usize = 10;
+
+/// Whether two URLs name the same resource (credentials aside).
+fn same_resource(a: &url::Url, b: &url::Url) -> bool {
+    let bare = |u: &url::Url| {
+        let mut u = u.clone();
+        let _ = u.set_username("");
+        let _ = u.set_password(None);
+        u
+    };
+    bare(a) == bare(b)
+}
+
+/// Where a redirect response points, resolved against `at`; `None` when the response is not
+/// a redirect to follow (then it is the answer, and a 3xx without a usable `Location` fails
+/// as a refused redirect).
+fn redirect_target(
+    response: &reqwest::Response,
+    at: &url::Url,
+) -> Result<Option<url::Url>, AttemptError> {
+    let status = response.status().as_u16();
+    if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+        return Ok(None);
+    }
+    let Some(location) = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(None);
+    };
+    let Ok(next) = at.join(location.trim()) else {
+        return Ok(None);
+    };
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(failed(
+            FailureKind::Redirect,
+            format!(
+                "redirect to an unsupported scheme {:?} refused",
+                crate::sanitize::sanitize(next.scheme())
+            ),
+        ));
+    }
+    Ok(Some(next))
+}
+
+/// One request of a chain of redirects.
+#[derive(Clone, Copy)]
+struct Hop<'a> {
+    at: &'a url::Url,
+    /// The URL the chain started from: its credentials are the user's.
+    original: &'a url::Url,
+    /// The user's headers and credentials may go to `at`.
+    trusted: bool,
+}
+
+/// One request for `hop.at`, with the user's headers and the original URL's credentials
+/// only when the hop is trusted; resent at once after a stale pooled connection.
+async fn send_once(
+    net: &Net,
+    connection: Connection,
+    file: &FileConfig,
+    hop: Hop<'_>,
+    range: Option<&(String, &str)>,
+) -> Result<reqwest::Response, AttemptError> {
     let config = &net.config;
     let client = match connection {
         Connection::Pooled => &net.clients.pooled,
         Connection::Own => &net.clients.own,
     };
-    let mut request = client.get(url.clone());
-    for (name, value) in config
-        .headers
-        .iter()
-        .filter(|(n, _)| !file.headers().iter().any(|(f, _)| f == n))
-    {
-        request = request.header(name, value.expose());
+    let mut target = hop.at.clone();
+    if hop.trusted && target.username().is_empty() && !hop.original.username().is_empty() {
+        let _ = target.set_username(hop.original.username());
+        let _ = target.set_password(hop.original.password());
     }
-    for (name, value) in file.headers() {
-        request = request.header(name, value.expose());
+    let mut request = client.get(target);
+    if hop.trusted {
+        for (name, value) in config
+            .headers
+            .iter()
+            .filter(|(n, _)| !file.headers().iter().any(|(f, _)| f == n))
+        {
+            request = request.header(name, value.expose());
+        }
+        for (name, value) in file.headers() {
+            request = request.header(name, value.expose());
+        }
     }
     if let Some((range, validator)) = range {
-        request = request.header(RANGE, range).header(IF_RANGE, validator);
+        request = request
+            .header(RANGE, range.as_str())
+            .header(IF_RANGE, *validator);
     }
     let mut stale = 0;
     loop {
