@@ -31,6 +31,8 @@ Register-ArgumentCompleter -Native -CommandName 'dl' -ScriptBlock {
             break
         }
         'dl;fetch' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'A URL list file, whatever its name (- for stdin); repeatable; read after the SOURCEs (wget''s -i)')
+            [CompletionResult]::new('--input-file', '--input-file', [CompletionResultType]::ParameterName, 'A URL list file, whatever its name (- for stdin); repeatable; read after the SOURCEs (wget''s -i)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Download directory, created if missing [default: .] [env: DL_DIR]')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Download directory, created if missing [default: .] [env: DL_DIR]')
             [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Files downloaded at once, 1-1024 [default: 8] [env: DL_WORKERS]')

@@ -27,6 +27,8 @@ set edit:completion:arg-completer[dl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'dl;fetch'= {
+            cand -i 'A URL list file, whatever its name (- for stdin); repeatable; read after the SOURCEs (wget''s -i)'
+            cand --input-file 'A URL list file, whatever its name (- for stdin); repeatable; read after the SOURCEs (wget''s -i)'
             cand -d 'Download directory, created if missing [default: .] [env: DL_DIR]'
             cand --dir 'Download directory, created if missing [default: .] [env: DL_DIR]'
             cand -w 'Files downloaded at once, 1-1024 [default: 8] [env: DL_WORKERS]'

@@ -29,6 +29,7 @@ complete -c dl -n "__fish_dl_needs_command" -s V -l version -d 'Print version'
 complete -c dl -n "__fish_dl_needs_command" -f -a "fetch" -d 'Download every file named by the SOURCEs'
 complete -c dl -n "__fish_dl_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c dl -n "__fish_dl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dl -n "__fish_dl_using_subcommand fetch" -s i -l input-file -d 'A URL list file, whatever its name (- for stdin); repeatable; read after the SOURCEs (wget\'s -i)' -r -F
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s d -l dir -d 'Download directory, created if missing [default: .] [env: DL_DIR]' -r -f -a "(__fish_complete_directories)"
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s w -l workers -d 'Files downloaded at once, 1-1024 [default: 8] [env: DL_WORKERS]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l progress -d 'How progress is shown on stderr [default: auto] [env: DL_PROGRESS]' -r -f -a "auto\t'Bars when stderr is a terminal, plain lines otherwise'

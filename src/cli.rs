@@ -105,8 +105,14 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub struct FetchArgs {
     /// URLs, URL list files, manifests (*.toml, *.json), or - for stdin; any mix.
-    #[arg(required = true, value_name = "SOURCE")]
+    #[arg(required_unless_present = "input_files", value_name = "SOURCE")]
     pub sources: Vec<String>,
+
+    /// A URL list file, whatever its name (- for stdin); repeatable; read after the SOURCEs
+    /// (wget's -i)
+    #[arg(short = 'i', long = "input-file", value_name = "FILE",
+          value_hint = clap::ValueHint::FilePath)]
+    pub input_files: Vec<String>,
 
     /// Download directory, created if missing [default: .] [env: DL_DIR]
     #[arg(short, long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]

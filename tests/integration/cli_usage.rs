@@ -53,6 +53,16 @@ fn fetch_without_a_source_is_a_usage_error() {
 }
 
 #[test]
+fn an_input_file_alone_is_enough_and_nothing_at_all_is_not() {
+    let ws = Workspace::new();
+    ws.write("urls.txt", "http://127.0.0.1:9/a.bin\n");
+    let run = ws.run(ws.dl().args(["fetch", "--dry-run", "-i", "urls.txt"]));
+    run.code(0).stdout_has("a.bin");
+    let run = ws.run(ws.dl().args(["fetch", "--dry-run", "--json"]));
+    run.code(2).stdout_empty().stderr_has("<SOURCE>");
+}
+
+#[test]
 fn no_subcommand_is_a_usage_error() {
     let ws = Workspace::new();
     let run = ws.run(&mut ws.dl());
