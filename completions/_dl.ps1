@@ -65,6 +65,8 @@ Register-ArgumentCompleter -Native -CommandName 'dl' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works')
             [CompletionResult]::new('--allow-empty', '--allow-empty', [CompletionResultType]::ParameterName, 'Accept an input with no entries (exit 0 instead of 2)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Resolve and validate everything, print the plan, download nothing')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Accepted for wget habits: resume is always on, so this changes nothing')
+            [CompletionResult]::new('--continue', '--continue', [CompletionResultType]::ParameterName, 'Accepted for wget habits: resume is always on, so this changes nothing')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

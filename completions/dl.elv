@@ -61,6 +61,8 @@ set edit:completion:arg-completer[dl] = {|@words|
             cand --verbose 'More on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works'
             cand --allow-empty 'Accept an input with no entries (exit 0 instead of 2)'
             cand --dry-run 'Resolve and validate everything, print the plan, download nothing'
+            cand -c 'Accepted for wget habits: resume is always on, so this changes nothing'
+            cand --continue 'Accepted for wget habits: resume is always on, so this changes nothing'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'

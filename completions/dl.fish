@@ -63,6 +63,7 @@ complete -c dl -n "__fish_dl_using_subcommand fetch" -s q -l quiet -d 'Quiet suc
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s v -l verbose -d 'More on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l allow-empty -d 'Accept an input with no entries (exit 0 instead of 2)'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l dry-run -d 'Resolve and validate everything, print the plan, download nothing'
+complete -c dl -n "__fish_dl_using_subcommand fetch" -s c -l continue -d 'Accepted for wget habits: resume is always on, so this changes nothing'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s V -l version -d 'Print version'
 complete -c dl -n "__fish_dl_using_subcommand completions" -s h -l help -d 'Print help'

@@ -156,6 +156,10 @@ pub struct FetchArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Accepted for wget habits: resume is always on, so this changes nothing
+    #[arg(short = 'c', long = "continue")]
+    pub continue_: bool,
+
     /// Extra request header, 'Name: value' (repeatable; values are never printed)
     #[arg(short = 'H', long = "header", value_name = "'K: V'", value_parser = HeaderParser,
           help_heading = "Requests")]

@@ -62,6 +62,25 @@ fn an_input_file_alone_is_enough_and_nothing_at_all_is_not() {
     run.code(2).stdout_empty().stderr_has("<SOURCE>");
 }
 
+/// Issue 27: wget's `-c` is accepted and changes nothing, since resume is always on; the help
+/// says so.
+#[test]
+fn continue_is_accepted_and_changes_nothing() {
+    let ws = Workspace::new();
+    let url = "http://127.0.0.1:9/a.bin";
+    let plain = ws.run(ws.dl().args(["fetch", "--dry-run", "--json", url]));
+    plain.code(0);
+    for flag in ["-c", "--continue"] {
+        let run = ws.run(ws.dl().args(["fetch", "--dry-run", "--json", flag, url]));
+        run.code(0)
+            .check(run.stdout == plain.stdout, "the same plan");
+    }
+    let help = ws.run(ws.dl().args(["fetch", "--help"]));
+    help.code(0)
+        .stdout_has("-c, --continue")
+        .stdout_has("Accepted for wget habits: resume is always on");
+}
+
 #[test]
 fn no_subcommand_is_a_usage_error() {
     let ws = Workspace::new();
