@@ -46,6 +46,7 @@ Register-ArgumentCompleter -Native -CommandName 'dl' -ScriptBlock {
             [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Refuse files larger than SIZE (e.g. 500K, 10M, 2G; binary units) [default: off]')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Time allowed to connect [default: 15s]')
             [CompletionResult]::new('--read-timeout', '--read-timeout', [CompletionResultType]::ParameterName, 'Longest silence while waiting for a response or its body [default: 30s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Both --connect-timeout and --read-timeout, except one given itself')
             [CompletionResult]::new('--min-speed', '--min-speed', [CompletionResultType]::ParameterName, 'Abandon (and retry) an attempt averaging under RATE for --min-speed-time (e.g. 10K) [default: off]')
             [CompletionResult]::new('--min-speed-time', '--min-speed-time', [CompletionResultType]::ParameterName, 'Window over which --min-speed is measured [default: 30s]')
             [CompletionResult]::new('--max-per-host', '--max-per-host', [CompletionResultType]::ParameterName, 'Connections to one host at once, across all files, 1-1024 [default: 8]')

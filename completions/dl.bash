@@ -69,7 +69,7 @@ _dl() {
             return 0
             ;;
         dl__subcmd__fetch)
-            opts="-i -d -w -q -v -c -H -s -h -V --input-file --dir --workers --json --progress --quiet --verbose --on-exist --shard --allow-empty --dry-run --continue --header --user-agent --max-size --connect-timeout --read-timeout --min-speed --min-speed-time --max-per-host --split --limit-rate --retries --retry-delay --max-retry-delay --max-retry-after --config --profile --help --version"
+            opts="-i -d -w -q -v -c -H -s -h -V --input-file --dir --workers --json --progress --quiet --verbose --on-exist --shard --allow-empty --dry-run --continue --header --user-agent --max-size --connect-timeout --read-timeout --timeout --min-speed --min-speed-time --max-per-host --split --limit-rate --retries --retry-delay --max-retry-delay --max-retry-after --config --profile --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -160,6 +160,10 @@ _dl() {
                     return 0
                     ;;
                 --read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -42,6 +42,7 @@ set edit:completion:arg-completer[dl] = {|@words|
             cand --max-size 'Refuse files larger than SIZE (e.g. 500K, 10M, 2G; binary units) [default: off]'
             cand --connect-timeout 'Time allowed to connect [default: 15s]'
             cand --read-timeout 'Longest silence while waiting for a response or its body [default: 30s]'
+            cand --timeout 'Both --connect-timeout and --read-timeout, except one given itself'
             cand --min-speed 'Abandon (and retry) an attempt averaging under RATE for --min-speed-time (e.g. 10K) [default: off]'
             cand --min-speed-time 'Window over which --min-speed is measured [default: 30s]'
             cand --max-per-host 'Connections to one host at once, across all files, 1-1024 [default: 8]'

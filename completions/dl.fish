@@ -47,6 +47,7 @@ complete -c dl -n "__fish_dl_using_subcommand fetch" -l user-agent -d 'User-Agen
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-size -d 'Refuse files larger than SIZE (e.g. 500K, 10M, 2G; binary units) [default: off]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l connect-timeout -d 'Time allowed to connect [default: 15s]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l read-timeout -d 'Longest silence while waiting for a response or its body [default: 30s]' -r
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l timeout -d 'Both --connect-timeout and --read-timeout, except one given itself' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l min-speed -d 'Abandon (and retry) an attempt averaging under RATE for --min-speed-time (e.g. 10K) [default: off]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l min-speed-time -d 'Window over which --min-speed is measured [default: 30s]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-per-host -d 'Connections to one host at once, across all files, 1-1024 [default: 8]' -r

@@ -183,6 +183,11 @@ pub struct FetchArgs {
           value_parser = parse_nonzero_duration)]
     pub read_timeout: Option<Duration>,
 
+    /// Both --connect-timeout and --read-timeout, except one given itself
+    #[arg(long, value_name = "DUR", help_heading = "Requests",
+          value_parser = parse_nonzero_duration)]
+    pub timeout: Option<Duration>,
+
     /// Abandon (and retry) an attempt averaging under RATE for --min-speed-time (e.g. 10K)
     /// [default: off]
     #[arg(long, value_name = "RATE", value_parser = parse_rate_limit, help_heading = "Requests")]

@@ -1,7 +1,8 @@
 //! The command line itself: --version, --help, usage errors (exit 2, nothing on stdout),
 //! completions.
 
-use crate::support::Workspace;
+use crate::support::{FaultServer, Reply, Route, Workspace};
+use std::time::Duration;
 
 #[test]
 fn version_exits_0_and_names_the_program() {
@@ -81,6 +82,43 @@ fn continue_is_accepted_and_changes_nothing() {
         .stdout_has("Accepted for wget habits: resume is always on");
 }
 
+/// Issue 27: `--timeout` (curl's and wget's spelling) sets the read timeout too: a server that
+/// never answers is abandoned after it, and an explicit `--read-timeout` beside it wins.
+#[test]
+fn timeout_sets_the_read_timeout_unless_it_is_given() {
+    let s = FaultServer::start([("/silent", Route::always(Reply::no_response()))]);
+    let ws = Workspace::new();
+    let started = std::time::Instant::now();
+    let run = ws.run(
+        ws.fetch()
+            .args(["--json", "--retries", "0", "--timeout", "300ms"])
+            .arg(s.url("/silent")),
+    );
+    run.code(1);
+    let kind = run.summary().file("silent").error.clone().map(|e| e.kind);
+    run.check(kind.as_deref() == Some("timeout"), "a timeout")
+        .check(started.elapsed() < Duration::from_secs(20), "soon");
+
+    let ws = Workspace::new();
+    let started = std::time::Instant::now();
+    let run = ws.run(
+        ws.fetch()
+            .args([
+                "--retries",
+                "0",
+                "--timeout",
+                "30s",
+                "--read-timeout",
+                "300ms",
+            ])
+            .arg(s.url("/silent")),
+    );
+    run.code(1).check(
+        started.elapsed() < Duration::from_secs(20),
+        "--read-timeout won",
+    );
+}
+
 #[test]
 fn no_subcommand_is_a_usage_error() {
     let ws = Workspace::new();
@@ -149,6 +187,8 @@ fn absurd_durations_rates_and_sizes_are_usage_errors() {
         ("--min-speed-time", "2592001", longer),
         ("--read-timeout", "0", zero),
         ("--connect-timeout", "0s", zero),
+        ("--timeout", "0", zero),
+        ("--timeout", "31d", longer),
         ("--min-speed-time", "0ms", zero),
         ("--min-speed", "0", zero),
         ("--limit-rate", "0K", zero),
