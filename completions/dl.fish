@@ -30,7 +30,7 @@ complete -c dl -n "__fish_dl_needs_command" -f -a "fetch" -d 'Download every fil
 complete -c dl -n "__fish_dl_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c dl -n "__fish_dl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s i -l input-file -d 'A URL list file, whatever its name (- for stdin); repeatable; read after the SOURCEs (wget\'s -i)' -r -F
-complete -c dl -n "__fish_dl_using_subcommand fetch" -s d -l dir -d 'Download directory, created if missing [default: .] [env: DL_DIR]' -r -f -a "(__fish_complete_directories)"
+complete -c dl -n "__fish_dl_using_subcommand fetch" -s d -s P -l dir -l directory-prefix -l output-dir -d 'Download directory, created if missing [default: .] [env: DL_DIR]' -r -f -a "(__fish_complete_directories)"
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s w -l workers -d 'Files downloaded at once, 1-1024 [default: 8] [env: DL_WORKERS]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l progress -d 'How progress is shown on stderr [default: auto] [env: DL_PROGRESS]' -r -f -a "auto\t'Bars when stderr is a terminal, plain lines otherwise'
 bars\t'Live bars: one per active file plus an overall bar'
@@ -44,7 +44,7 @@ fail\t'Leave it and report the file as failed'"
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l shard -d 'Take only the K-th of N deterministic slices of the input (by destination path)' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; values are never printed)' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l user-agent -d 'User-Agent header [default: dl/VERSION]' -r
-complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-size -d 'Refuse files larger than SIZE (e.g. 500K, 10M, 2G; binary units) [default: off]' -r
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-size -l max-filesize -d 'Refuse files larger than SIZE (e.g. 500K, 10M, 2G; binary units) [default: off]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l connect-timeout -d 'Time allowed to connect [default: 15s]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l read-timeout -d 'Longest silence while waiting for a response or its body [default: 30s]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l timeout -d 'Both --connect-timeout and --read-timeout, except one given itself' -r
@@ -53,7 +53,7 @@ complete -c dl -n "__fish_dl_using_subcommand fetch" -l min-speed-time -d 'Windo
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-per-host -d 'Connections to one host at once, across all files, 1-1024 [default: 8]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s s -l split -d 'Connections for one large file when the server supports Range, 1-64 [default: 1]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l limit-rate -d 'Overall bandwidth cap shared by all transfers (e.g. 500K, 10M per second) [default: off]' -r
-complete -c dl -n "__fish_dl_using_subcommand fetch" -l retries -d 'Retries after the first attempt for transient errors [default: 5] [env: DL_RETRIES]' -r
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l retries -l retry -d 'Retries after the first attempt for transient errors [default: 5] [env: DL_RETRIES]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l retry-delay -d 'Backoff before the first retry, doubling each time [default: 500ms]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-retry-delay -d 'Longest backoff between two attempts [default: 30s]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-retry-after -d 'Longest Retry-After a server may ask for; a longer one fails the file [default: 5m]' -r

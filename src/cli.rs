@@ -102,6 +102,9 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// Aliases are the spellings curl and wget users bring, only where they mean exactly the same
+/// (`-P`/`--directory-prefix`, `--output-dir`, `--retry`, `--max-filesize`); near misses such
+/// as wget's `--tries` (attempts, not retries) are left to clap's "a similar argument" tip.
 #[derive(Debug, Args)]
 pub struct FetchArgs {
     /// URLs, URL list files, manifests (*.toml, *.json), or - for stdin; any mix.
@@ -115,7 +118,8 @@ pub struct FetchArgs {
     pub input_files: Vec<String>,
 
     /// Download directory, created if missing [default: .] [env: DL_DIR]
-    #[arg(short, long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    #[arg(short, long, value_name = "DIR", value_hint = clap::ValueHint::DirPath,
+          visible_short_alias = 'P', visible_aliases = ["directory-prefix", "output-dir"])]
     pub dir: Option<PathBuf>,
 
     /// Files downloaded at once, 1-1024 [default: 8] [env: DL_WORKERS]
@@ -170,7 +174,8 @@ pub struct FetchArgs {
     pub user_agent: Option<String>,
 
     /// Refuse files larger than SIZE (e.g. 500K, 10M, 2G; binary units) [default: off]
-    #[arg(long, value_name = "SIZE", value_parser = parse_size_limit, help_heading = "Requests")]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_limit, help_heading = "Requests",
+          visible_alias = "max-filesize")]
     pub max_size: Option<Limit>,
 
     /// Time allowed to connect [default: 15s]
@@ -214,7 +219,12 @@ pub struct FetchArgs {
     pub limit_rate: Option<Limit>,
 
     /// Retries after the first attempt for transient errors [default: 5] [env: DL_RETRIES]
-    #[arg(long, value_name = "N", help_heading = "Retries")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Retries",
+        visible_alias = "retry"
+    )]
     pub retries: Option<u32>,
 
     /// Backoff before the first retry, doubling each time [default: 500ms]

@@ -119,6 +119,70 @@ fn timeout_sets_the_read_timeout_unless_it_is_given() {
     );
 }
 
+/// Issue 27: curl's and wget's spellings that mean exactly a dl option are aliases of it.
+#[test]
+fn curl_and_wget_spellings_are_aliases() {
+    let ws = Workspace::new();
+    let url = "http://127.0.0.1:9/a.bin";
+    let plan = |args: &[&str]| {
+        let run = ws.run(
+            ws.dl()
+                .args(["fetch", "--dry-run", "--json"])
+                .args(args)
+                .arg(url),
+        );
+        run.code(0);
+        run.stdout.clone()
+    };
+    for (ours, theirs) in [
+        (&["--dir", "x"][..], &["-P", "x"][..]),
+        (&["--dir", "x"], &["--directory-prefix", "x"]),
+        (&["--dir", "x"], &["--output-dir", "x"]),
+    ] {
+        assert_eq!(plan(ours), plan(theirs), "{theirs:?} is {ours:?}");
+        assert_ne!(plan(ours), plan(&[]), "{ours:?} shows in the plan");
+    }
+    // Retries and sizes do not show in a plan: an absurd value proves which option parsed it.
+    for (theirs, value, message) in [
+        ("--retry", "x", "--retries <N>"),
+        ("--max-filesize", "0", "--max-size <SIZE>"),
+    ] {
+        let run = ws.run(ws.dl().args(["fetch", "--dry-run", theirs, value, url]));
+        run.code(2).stderr_has(message);
+    }
+    let run = ws.run(ws.dl().args([
+        "fetch",
+        "--dry-run",
+        "--retry",
+        "2",
+        "--max-filesize",
+        "1M",
+        url,
+    ]));
+    run.code(0);
+}
+
+/// Issue 27: a mistyped or near-miss flag (wget's `--tries` counts attempts, so it is no alias
+/// of `--retries`) exits 2 with clap's tip naming the right one.
+#[test]
+fn mistyped_flags_get_a_tip_naming_the_right_one() {
+    let ws = Workspace::new();
+    for (typed, meant) in [
+        ("--tries", "--retries"),
+        ("--retires", "--retries"),
+        ("--workres", "--workers"),
+        ("--limit-rates", "--limit-rate"),
+        ("--conect-timeout", "--connect-timeout"),
+        ("--timout", "--timeout"),
+        ("--input", "--input-file"),
+    ] {
+        let run = ws.run(ws.dl().args(["fetch", typed, "3", "http://127.0.0.1:9/a"]));
+        run.code(2)
+            .stdout_empty()
+            .stderr_has(&format!("tip: a similar argument exists: '{meant}'"));
+    }
+}
+
 #[test]
 fn no_subcommand_is_a_usage_error() {
     let ws = Workspace::new();
