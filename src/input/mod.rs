@@ -2,6 +2,7 @@
 //! `-` for stdin) into `FileSpec`s tagged with their source and line. Entries are handed to a
 //! sink one by one, so a million-line list is never held twice. Only syntax is checked here;
 //! `plan` validates meaning. Problems are collected as `Diagnostic`s, never returned early.
+//! A UTF-8 byte-order mark at the start of any source is ignored (`lines::skip_bom`).
 
 mod lines;
 mod list;
@@ -137,14 +138,19 @@ fn read_file(
         Ok(file) => file,
         Err(e) => return diags.push(Diagnostic::new(arg, 0, open_error(arg, &e))),
     };
+    let too_large =
+        kind != SourceKind::List && file.metadata().is_ok_and(|m| m.len() > MAX_MANIFEST);
+    let reader = match lines::skip_bom(file) {
+        Ok(reader) => reader,
+        Err(e) => return diags.push(Diagnostic::new(arg, 0, format!("cannot read: {e}"))),
+    };
     if kind == SourceKind::List {
-        return list::read(&name, std::io::BufReader::new(file), sink, diags);
+        return list::read(&name, std::io::BufReader::new(reader), sink, diags);
     }
-    let too_large = file.metadata().is_ok_and(|m| m.len() > MAX_MANIFEST);
     let text = if too_large {
         Err(manifest_too_large())
     } else {
-        read_manifest_text(file).map_err(|e| format!("cannot read: {e}"))
+        read_manifest_text(reader).map_err(|e| format!("cannot read: {e}"))
     };
     match text {
         Err(message) => diags.push(Diagnostic::new(arg, 0, message)),
@@ -165,6 +171,13 @@ fn read_stdin(
     diags: &mut Vec<Diagnostic>,
 ) {
     let name: Arc<str> = Arc::from("<stdin>");
+    let stdin = match lines::skip_bom(stdin) {
+        Ok(stdin) => stdin,
+        Err(e) => {
+            let message = format!("cannot read standard input: {e}");
+            return diags.push(Diagnostic::new(&*name, 0, message));
+        }
+    };
     let mut reader = std::io::BufReader::new(stdin);
     if !detect {
         return list::read(&name, reader, sink, diags);
