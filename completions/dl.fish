@@ -29,7 +29,8 @@ complete -c dl -n "__fish_dl_needs_command" -s V -l version -d 'Print version'
 complete -c dl -n "__fish_dl_needs_command" -f -a "fetch" -d 'Download every file named by the SOURCEs'
 complete -c dl -n "__fish_dl_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c dl -n "__fish_dl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c dl -n "__fish_dl_using_subcommand fetch" -s d -l dir -d 'Download directory, created if missing [default: .] [env: DL_DIR]' -r -f -a "(__fish_complete_directories)"
+complete -c dl -n "__fish_dl_using_subcommand fetch" -s i -l input-file -d 'A URL list file, whatever its name (- for stdin); repeatable; read after the SOURCEs (wget\'s -i)' -r -F
+complete -c dl -n "__fish_dl_using_subcommand fetch" -s d -s P -l dir -l directory-prefix -l output-dir -d 'Download directory, created if missing [default: .] [env: DL_DIR]' -r -f -a "(__fish_complete_directories)"
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s w -l workers -d 'Files downloaded at once, 1-1024 [default: 8] [env: DL_WORKERS]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l progress -d 'How progress is shown on stderr [default: auto] [env: DL_PROGRESS]' -r -f -a "auto\t'Bars when stderr is a terminal, plain lines otherwise'
 bars\t'Live bars: one per active file plus an overall bar'
@@ -43,15 +44,16 @@ fail\t'Leave it and report the file as failed'"
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l shard -d 'Take only the K-th of N deterministic slices of the input (by destination path)' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; values are never printed)' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l user-agent -d 'User-Agent header [default: dl/VERSION]' -r
-complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-size -d 'Refuse files larger than SIZE (e.g. 500K, 10M, 2G; binary units) [default: off]' -r
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-size -l max-filesize -d 'Refuse files larger than SIZE (e.g. 500K, 10M, 2G; binary units) [default: off]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l connect-timeout -d 'Time allowed to connect [default: 15s]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l read-timeout -d 'Longest silence while waiting for a response or its body [default: 30s]' -r
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l timeout -d 'Both --connect-timeout and --read-timeout, except one given itself' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l min-speed -d 'Abandon (and retry) an attempt averaging under RATE for --min-speed-time (e.g. 10K) [default: off]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l min-speed-time -d 'Window over which --min-speed is measured [default: 30s]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-per-host -d 'Connections to one host at once, across all files, 1-1024 [default: 8]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s s -l split -d 'Connections for one large file when the server supports Range, 1-64 [default: 1]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l limit-rate -d 'Overall bandwidth cap shared by all transfers (e.g. 500K, 10M per second) [default: off]' -r
-complete -c dl -n "__fish_dl_using_subcommand fetch" -l retries -d 'Retries after the first attempt for transient errors [default: 5] [env: DL_RETRIES]' -r
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l retries -l retry -d 'Retries after the first attempt for transient errors [default: 5] [env: DL_RETRIES]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l retry-delay -d 'Backoff before the first retry, doubling each time [default: 500ms]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-retry-delay -d 'Longest backoff between two attempts [default: 30s]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-retry-after -d 'Longest Retry-After a server may ask for; a longer one fails the file [default: 5m]' -r
@@ -62,6 +64,7 @@ complete -c dl -n "__fish_dl_using_subcommand fetch" -s q -l quiet -d 'Quiet suc
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s v -l verbose -d 'More on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l allow-empty -d 'Accept an input with no entries (exit 0 instead of 2)'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l dry-run -d 'Resolve and validate everything, print the plan, download nothing'
+complete -c dl -n "__fish_dl_using_subcommand fetch" -s c -l continue -d 'Accepted for wget habits: resume is always on, so this changes nothing'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l location-trusted -d 'Send -H headers, manifest headers and URL credentials to other hosts a redirect leads to too (by default they go only to the scheme, host and port they were given for)'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s V -l version -d 'Print version'

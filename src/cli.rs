@@ -102,14 +102,24 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// Aliases are the spellings curl and wget users bring, only where they mean exactly the same
+/// (`-P`/`--directory-prefix`, `--output-dir`, `--retry`, `--max-filesize`); near misses such
+/// as wget's `--tries` (attempts, not retries) are left to clap's "a similar argument" tip.
 #[derive(Debug, Args)]
 pub struct FetchArgs {
     /// URLs, URL list files, manifests (*.toml, *.json), or - for stdin; any mix.
-    #[arg(required = true, value_name = "SOURCE")]
+    #[arg(required_unless_present = "input_files", value_name = "SOURCE")]
     pub sources: Vec<String>,
 
+    /// A URL list file, whatever its name (- for stdin); repeatable; read after the SOURCEs
+    /// (wget's -i)
+    #[arg(short = 'i', long = "input-file", value_name = "FILE",
+          value_hint = clap::ValueHint::FilePath)]
+    pub input_files: Vec<String>,
+
     /// Download directory, created if missing [default: .] [env: DL_DIR]
-    #[arg(short, long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    #[arg(short, long, value_name = "DIR", value_hint = clap::ValueHint::DirPath,
+          visible_short_alias = 'P', visible_aliases = ["directory-prefix", "output-dir"])]
     pub dir: Option<PathBuf>,
 
     /// Files downloaded at once, 1-1024 [default: 8] [env: DL_WORKERS]
@@ -150,6 +160,10 @@ pub struct FetchArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Accepted for wget habits: resume is always on, so this changes nothing
+    #[arg(short = 'c', long = "continue")]
+    pub continue_: bool,
+
     /// Extra request header, 'Name: value' (repeatable; values are never printed)
     #[arg(short = 'H', long = "header", value_name = "'K: V'", value_parser = HeaderParser,
           help_heading = "Requests")]
@@ -165,7 +179,8 @@ pub struct FetchArgs {
     pub user_agent: Option<String>,
 
     /// Refuse files larger than SIZE (e.g. 500K, 10M, 2G; binary units) [default: off]
-    #[arg(long, value_name = "SIZE", value_parser = parse_size_limit, help_heading = "Requests")]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_limit, help_heading = "Requests",
+          visible_alias = "max-filesize")]
     pub max_size: Option<Limit>,
 
     /// Time allowed to connect [default: 15s]
@@ -177,6 +192,11 @@ pub struct FetchArgs {
     #[arg(long, value_name = "DUR", help_heading = "Requests",
           value_parser = parse_nonzero_duration)]
     pub read_timeout: Option<Duration>,
+
+    /// Both --connect-timeout and --read-timeout, except one given itself
+    #[arg(long, value_name = "DUR", help_heading = "Requests",
+          value_parser = parse_nonzero_duration)]
+    pub timeout: Option<Duration>,
 
     /// Abandon (and retry) an attempt averaging under RATE for --min-speed-time (e.g. 10K)
     /// [default: off]
@@ -204,7 +224,12 @@ pub struct FetchArgs {
     pub limit_rate: Option<Limit>,
 
     /// Retries after the first attempt for transient errors [default: 5] [env: DL_RETRIES]
-    #[arg(long, value_name = "N", help_heading = "Retries")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Retries",
+        visible_alias = "retry"
+    )]
     pub retries: Option<u32>,
 
     /// Backoff before the first retry, doubling each time [default: 500ms]

@@ -17,6 +17,7 @@ use locate::read_config;
 
 use crate::cli::FetchArgs;
 use crate::engine::EngineConfig;
+use crate::input::Source;
 use crate::plan::PlanOptions;
 use crate::report::ProgressMode;
 use std::ffi::OsString;
@@ -25,7 +26,8 @@ use std::path::PathBuf;
 /// Everything one `dl fetch` needs, resolved.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub sources: Vec<String>,
+    /// The SOURCE arguments, then the `-i` files.
+    pub sources: Vec<Source>,
     pub plan: PlanOptions,
     pub engine: EngineConfig,
     /// Already resolved against the terminal (never `auto`).
@@ -77,7 +79,11 @@ impl Settings {
     /// The built-in defaults, with the per-run choices of `args` (which no other level sets).
     fn defaults(args: &FetchArgs) -> Settings {
         Settings {
-            sources: args.sources.clone(),
+            // SOURCEs first, then the `-i` files: clap keeps the two apart, so their relative
+            // order on the command line is not known here.
+            sources: (args.sources.iter().cloned().map(Source::Arg))
+                .chain(args.input_files.iter().cloned().map(Source::InputFile))
+                .collect(),
             plan: PlanOptions {
                 dir: PathBuf::from("."),
                 allow_empty: args.allow_empty,

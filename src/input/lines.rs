@@ -2,10 +2,34 @@
 //! held: the reader notes that it was too long, skips the rest of it in buffer-sized chunks,
 //! and goes on with the next line, so one hostile line costs at most [`MAX_LINE`] bytes.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 
 /// The longest line a URL list may have, without its line ending (messages call it 64 KiB).
 pub const MAX_LINE: usize = 64 * 1024;
+
+/// The UTF-8 byte-order mark some Windows editors write at the start of a text file.
+pub const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// `reader` without a byte-order mark at its very start: every source (list, manifest, file or
+/// stdin) is read through this, so a BOM there is ignored and one anywhere else stays text.
+/// Reading stops as soon as the start cannot be a BOM, so an interactive stdin is not waited
+/// on for bytes that are not needed yet.
+pub fn skip_bom<R: Read>(mut reader: R) -> io::Result<io::Chain<io::Cursor<Vec<u8>>, R>> {
+    let mut head = Vec::with_capacity(BOM.len());
+    while head.len() < BOM.len() && BOM.starts_with(&head) {
+        let mut byte = [0];
+        match reader.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) => head.push(byte[0]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    if head == BOM {
+        head.clear();
+    }
+    Ok(io::Cursor::new(head).chain(reader))
+}
 
 /// One line of input.
 #[derive(Debug, PartialEq, Eq)]
@@ -138,6 +162,25 @@ mod tests {
         assert_eq!(lines(b"a\nbcdef", 4, 2), [text("a"), None]);
         assert_eq!(lines(b"", 4, 2), Vec::<Option<String>>::new());
         assert_eq!(lines(b"\n", 4, 2), [text("")]);
+    }
+
+    fn without_bom(input: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        skip_bom(input).unwrap().read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_bom_is_dropped_only_at_the_very_start() {
+        assert_eq!(without_bom(b"\xef\xbb\xbfhttp://a\n"), b"http://a\n");
+        assert_eq!(without_bom(b"\xef\xbb\xbf"), b"");
+        assert_eq!(without_bom(b"\xef\xbb\xbf\xef\xbb\xbfx"), b"\xef\xbb\xbfx");
+        assert_eq!(without_bom(b" \xef\xbb\xbfx"), b" \xef\xbb\xbfx");
+        assert_eq!(without_bom(b"x\n\xef\xbb\xbfy"), b"x\n\xef\xbb\xbfy");
+        // A prefix of a BOM is kept, whatever follows it.
+        assert_eq!(without_bom(b"\xef\xbbx"), b"\xef\xbbx");
+        assert_eq!(without_bom(b"\xef"), b"\xef");
+        assert_eq!(without_bom(b""), b"");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `-` for stdin) into `FileSpec`s tagged with their source and line. Entries are handed to a
 //! sink one by one, so a million-line list is never held twice. Only syntax is checked here;
 //! `plan` validates meaning. Problems are collected as `Diagnostic`s, never returned early.
+//! A UTF-8 byte-order mark at the start of any source is ignored (`lines::skip_bom`).
 
 mod lines;
 mod list;
@@ -44,11 +45,23 @@ pub struct FileSpec {
     pub max_retry_delay: Option<String>,
 }
 
+/// One source to read, as the command line gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A SOURCE argument: a URL, a list, a manifest or `-`, told apart by how it is written.
+    Arg(String),
+    /// An `-i FILE` (wget's input file): always a URL list, whatever its name, so `-i x.json`
+    /// is never a manifest and `-i http://...` never a download; `-i -` is a list on stdin.
+    InputFile(String),
+}
+
 /// What a SOURCE argument is.
 #[derive(Debug, PartialEq, Eq)]
 enum SourceKind {
     Url,
     Stdin,
+    /// `-i -`: a URL list on stdin, never a manifest.
+    StdinList,
     TomlManifest,
     JsonManifest,
     List,
@@ -73,17 +86,22 @@ fn classify(arg: &str) -> SourceKind {
 /// its size, and a real one (about 200 bytes per file) stays far below it.
 pub const MAX_MANIFEST: u64 = 64 << 20;
 
-/// Reads every SOURCE, handing each entry to `sink` in input order; problems go to `diags`.
-/// `stdin` is read only if a source is `-` (at most once).
+/// Reads every source, handing each entry to `sink` in input order; problems go to `diags`.
+/// `stdin` is read only if a source is `-` (at most once, by a SOURCE or an `-i`).
 pub fn read_sources(
-    sources: &[String],
+    sources: &[Source],
     stdin: &mut dyn Read,
     sink: &mut dyn FnMut(Located<FileSpec>),
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut stdin_used = false;
-    for arg in sources {
-        match classify(arg) {
+    for source in sources {
+        let (arg, kind) = match source {
+            Source::Arg(arg) => (arg, classify(arg)),
+            Source::InputFile(name) if name == "-" => (name, SourceKind::StdinList),
+            Source::InputFile(name) => (name, SourceKind::List),
+        };
+        match kind {
             SourceKind::Url => sink(Located {
                 // The URL names its own diagnostics, so its password must not show.
                 source: Arc::from(crate::secret::redact_str(arg)),
@@ -93,14 +111,14 @@ pub fn read_sources(
                     ..FileSpec::default()
                 },
             }),
-            SourceKind::Stdin if stdin_used => diags.push(Diagnostic::new(
+            SourceKind::Stdin | SourceKind::StdinList if stdin_used => diags.push(Diagnostic::new(
                 "-",
                 0,
                 "standard input can be read only once",
             )),
-            SourceKind::Stdin => {
+            SourceKind::Stdin | SourceKind::StdinList => {
                 stdin_used = true;
-                read_stdin(stdin, sink, diags);
+                read_stdin(stdin, kind == SourceKind::Stdin, sink, diags);
             }
             kind => read_file(arg, kind, sink, diags),
         }
@@ -120,14 +138,19 @@ fn read_file(
         Ok(file) => file,
         Err(e) => return diags.push(Diagnostic::new(arg, 0, open_error(arg, &e))),
     };
+    let too_large =
+        kind != SourceKind::List && file.metadata().is_ok_and(|m| m.len() > MAX_MANIFEST);
+    let reader = match lines::skip_bom(file) {
+        Ok(reader) => reader,
+        Err(e) => return diags.push(Diagnostic::new(arg, 0, format!("cannot read: {e}"))),
+    };
     if kind == SourceKind::List {
-        return list::read(&name, std::io::BufReader::new(file), sink, diags);
+        return list::read(&name, std::io::BufReader::new(reader), sink, diags);
     }
-    let too_large = file.metadata().is_ok_and(|m| m.len() > MAX_MANIFEST);
     let text = if too_large {
         Err(manifest_too_large())
     } else {
-        read_manifest_text(file).map_err(|e| format!("cannot read: {e}"))
+        read_manifest_text(reader).map_err(|e| format!("cannot read: {e}"))
     };
     match text {
         Err(message) => diags.push(Diagnostic::new(arg, 0, message)),
@@ -138,16 +161,27 @@ fn read_file(
     }
 }
 
-/// Standard input: a JSON manifest when its first non-blank character opens one, else a URL
-/// list. At most [`lines::MAX_LINE`] bytes of leading blanks are looked through; past them the
-/// input is read as a list, so the peek stays bounded too.
+/// Standard input: when `detect`, a JSON manifest if its first non-blank character opens one,
+/// else a URL list. At most [`lines::MAX_LINE`] bytes of leading blanks are looked through;
+/// past them the input is read as a list, so the peek stays bounded too.
 fn read_stdin(
     stdin: &mut dyn Read,
+    detect: bool,
     sink: &mut dyn FnMut(Located<FileSpec>),
     diags: &mut Vec<Diagnostic>,
 ) {
     let name: Arc<str> = Arc::from("<stdin>");
+    let stdin = match lines::skip_bom(stdin) {
+        Ok(stdin) => stdin,
+        Err(e) => {
+            let message = format!("cannot read standard input: {e}");
+            return diags.push(Diagnostic::new(&*name, 0, message));
+        }
+    };
     let mut reader = std::io::BufReader::new(stdin);
+    if !detect {
+        return list::read(&name, reader, sink, diags);
+    }
     let mut blanks = Vec::new();
     let first = loop {
         let chunk = match reader.fill_buf() {
@@ -246,6 +280,33 @@ mod tests {
         assert_eq!(classify("m.TOML"), SourceKind::TomlManifest);
         assert_eq!(classify("m.json"), SourceKind::JsonManifest);
         assert_eq!(classify("urls.txt"), SourceKind::List);
+    }
+
+    /// The URLs read from `sources`, and the diagnostics, with `stdin` as standard input.
+    fn read(sources: &[Source], stdin: &str) -> (Vec<String>, Vec<String>) {
+        let (mut urls, mut diags) = (Vec::new(), Vec::new());
+        let sink = &mut |e: Located<FileSpec>| urls.push(e.value.url);
+        read_sources(sources, &mut stdin.as_bytes(), sink, &mut diags);
+        (urls, diags.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn an_input_file_is_always_a_list() {
+        let json = "[{\"url\": \"http://a/1\"}]";
+        let (urls, _) = read(&[Source::Arg("-".into())], json);
+        assert_eq!(urls, ["http://a/1"]);
+        let (urls, _) = read(&[Source::InputFile("-".into())], json);
+        assert_eq!(
+            urls,
+            [json],
+            "a list line, which plan then refuses as a URL"
+        );
+        let (urls, diags) = read(&[Source::InputFile("http://a/2".into())], "");
+        assert!(urls.is_empty());
+        assert!(diags[0].starts_with("http://a/2: cannot open"), "{diags:?}");
+        let twice = [Source::Arg("-".into()), Source::InputFile("-".into())];
+        let (_, diags) = read(&twice, "http://a/3\n");
+        assert_eq!(diags, ["-: standard input can be read only once"]);
     }
 
     #[test]

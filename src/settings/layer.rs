@@ -30,12 +30,13 @@ macro_rules! merge {
 }
 
 /// Expands the table: one row per option,
-/// `"key" field: Type = parse, |args| value on the command line => place in Settings`,
+/// `"key" field: Type = parse, |args| value on the command line => place in Settings`
+/// (no place for a shorthand, which `Layer::spread` turns into the keys it stands for),
 /// then optionally `, merge f` (how a level merges over the one below, else the first set
 /// wins) and `, env "VAR"` (the variable that sets it).
 macro_rules! options {
     ($(
-        $key:literal $field:ident: $ty:ty = $parse:expr, $cli:expr => $($place:ident).+
+        $key:literal $field:ident: $ty:ty = $parse:expr, $cli:expr $(=> $($place:ident).+)?
         $(, merge $merge:expr)? $(, env $var:literal)?;
     )*) => {
         /// The keys a config file (top level or `[profile.NAME]`) may hold: the long option
@@ -70,10 +71,11 @@ macro_rules! options {
                 Ok(())
             }
 
-            /// `self` over `below`, key by key.
+            /// `self` over `below`, key by key, each level's shorthands spread first.
             pub(super) fn over(self, below: Layer) -> Layer {
+                let (mine, below) = (self.spread(), below.spread());
                 Layer {
-                    $($field: merge!(self.$field, below.$field $(, $merge)?),)*
+                    $($field: merge!(mine.$field, below.$field $(, $merge)?),)*
                 }
             }
 
@@ -89,9 +91,9 @@ macro_rules! options {
 
             /// Writes every value this layer sets into its place in `settings`.
             fn land(self, settings: &mut Settings) {
-                $(if let Some(value) = self.$field {
+                $($(if let Some(value) = self.$field {
                     settings.$($place).+ = Land::land(value);
-                })*
+                })?)*
             }
         }
     };
@@ -118,6 +120,8 @@ options! {
         => engine.connect_timeout;
     "read-timeout" read_timeout: Duration = parse_nonzero_duration, |a| a.read_timeout
         => engine.read_timeout;
+    // Shorthand for the two above (curl's and wget's habit), spread by `Layer::spread`.
+    "timeout" timeout: Duration = parse_nonzero_duration, |a| a.timeout;
     "min-speed" min_speed: Limit = parse_rate_limit, |a| a.min_speed => engine.min_speed;
     "min-speed-time" min_speed_time: Duration = parse_nonzero_duration, |a| a.min_speed_time
         => engine.min_speed_time;
@@ -157,10 +161,22 @@ impl Layer {
         Ok(layer)
     }
 
+    /// `timeout` stands for `connect-timeout` and `read-timeout` at its own level: each is set
+    /// from it unless this level sets it itself. Spread before levels merge, so the command
+    /// line's `--timeout` wins over a config file's `connect-timeout`, and `--connect-timeout`
+    /// over `--timeout` beside it.
+    fn spread(mut self) -> Layer {
+        if let Some(timeout) = self.timeout {
+            self.connect_timeout.get_or_insert(timeout);
+            self.read_timeout.get_or_insert(timeout);
+        }
+        self
+    }
+
     /// Built-in defaults under everything this layer sets.
     pub(super) fn resolve(self, args: &FetchArgs, stderr_is_terminal: bool) -> Settings {
         let mut settings = Settings::defaults(args);
-        self.land(&mut settings);
+        self.spread().land(&mut settings);
         settings.progress = settings.progress.resolve(stderr_is_terminal);
         // A sha256 of every file costs 0.5 s of CPU per GiB: worth it only when something
         // shows it (the JSON summary or NDJSON events).
@@ -260,6 +276,8 @@ mod tests {
         for (key, text, message) in [
             ("read-timeout", "0", zero),
             ("connect-timeout", "0", zero),
+            ("timeout", "0s", zero),
+            ("timeout", "31d", long),
             ("min-speed-time", "0ms", zero),
             ("retry-delay", "18446744073709551615s", long),
             ("read-timeout", "1e300", long),

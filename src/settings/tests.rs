@@ -102,6 +102,7 @@ fn every_key_reaches_the_settings() {
         max-size = "10M"
         connect-timeout = "1s"
         read-timeout = 2
+        timeout = "5s"
         min-speed = "1K"
         min-speed-time = "3s"
         max-per-host = 2
@@ -124,6 +125,7 @@ fn every_key_reaches_the_settings() {
         (e.max_size, e.min_speed, e.limit_rate),
         (Some(10 << 20), Some(1024), Some(1 << 20))
     );
+    // `timeout` gives way to both (see the test below for where it lands).
     assert_eq!(
         (e.connect_timeout, e.read_timeout),
         (Duration::from_secs(1), Duration::from_secs(2))
@@ -356,4 +358,26 @@ fn zero_delays_and_30_days_are_fine() {
     );
     let month = Duration::from_secs(30 * 24 * 3600);
     assert_eq!((e.read_timeout, e.connect_timeout), (month, month));
+}
+
+#[test]
+fn timeout_sets_both_timeouts_unless_one_is_given_at_its_level() {
+    let secs = Duration::from_secs;
+    let timeouts = |extra: &[&str], config: Option<&str>| {
+        let e = resolve(extra, config, &[]).unwrap().engine;
+        (e.connect_timeout, e.read_timeout)
+    };
+    assert_eq!(timeouts(&["--timeout", "7"], None), (secs(7), secs(7)));
+    let both = ["--timeout", "7", "--connect-timeout", "3"];
+    assert_eq!(timeouts(&both, None), (secs(3), secs(7)));
+    let file = "timeout = \"9s\"\nread-timeout = \"4s\"\n";
+    assert_eq!(timeouts(&[], Some(file)), (secs(9), secs(4)));
+    // A higher level's shorthand wins over a lower level's specific key, like any key.
+    assert_eq!(
+        timeouts(&["--timeout", "7"], Some(file)),
+        (secs(7), secs(7))
+    );
+    let profile = "connect-timeout = \"2s\"\n[profile.p]\ntimeout = \"5s\"\n";
+    let chosen = timeouts(&["--profile", "p"], Some(profile));
+    assert_eq!(chosen, (secs(5), secs(5)));
 }

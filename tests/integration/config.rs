@@ -353,8 +353,10 @@ fn is_setting(line: &str) -> bool {
 }
 
 /// Long options that are deliberately not config keys, and why.
-const NOT_IN_CONFIG: [&str; 11] = [
+const NOT_IN_CONFIG: [&str; 13] = [
     "json",             // per run: a flag without --no-json could never be undone
+    "input-file",       // per run, like the SOURCEs
+    "continue",         // does nothing: resume is always on
     "dry-run",          // per run
     "shard",            // per run (one machine's slice)
     "allow-empty",      // per run, a flag

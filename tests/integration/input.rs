@@ -251,3 +251,110 @@ fn a_manifest_larger_than_64_mib_is_refused_unread() {
         .stdout_empty()
         .stderr_has("huge.json: the manifest is larger than 64 MiB");
 }
+
+/// Issue 27: `-i FILE` (wget's input file) is a URL list whatever its name; it combines with
+/// SOURCEs, which come first, and repeats in command-line order.
+#[test]
+fn input_files_are_lists_read_after_the_sources() {
+    let s = FaultServer::bodies_of(&["/arg", "/one", "/two", "/three"]);
+    let ws = Workspace::new();
+    ws.write("one.txt", format!("{}\n", s.url("/one")));
+    // A list, though named like a manifest: -i never looks at the extension.
+    ws.write("two.json", format!("# urls\n{}\n", s.url("/two")));
+    let run = ws.run(
+        ws.fetch()
+            .args(["--json", "--workers", "1", "-i", "one.txt"])
+            .arg(s.url("/arg"))
+            .args(["--input-file", "two.json", "-i", "-"])
+            .write_stdin(format!("{}\n", s.url("/three"))),
+    );
+    run.code(0);
+    let summary = run.summary();
+    let paths: Vec<&str> = summary.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["arg", "one", "two", "three"], "{}", run.report());
+    assert_eq!(s.order(), ["/arg", "/one", "/two", "/three"]);
+}
+
+#[test]
+fn input_file_on_stdin_is_a_list_never_a_manifest() {
+    let ws = Workspace::new();
+    let before = ws.all_files();
+    let run = ws.run(
+        ws.fetch()
+            .args(["-i", "-"])
+            .write_stdin("[{\"url\": \"http://127.0.0.1:9/a\"}]\n"),
+    );
+    assert_rejected(&ws, &run, 1, &before);
+    run.stderr_has("<stdin>:1: ");
+}
+
+#[test]
+fn input_files_share_stdin_and_name_missing_files() {
+    let ws = Workspace::new();
+    let before = ws.all_files();
+    let run = ws.run(
+        ws.fetch()
+            .args(["-", "-i", "-", "-i", "nope.txt"])
+            .write_stdin("http://127.0.0.1:9/a\n"),
+    );
+    assert_rejected(&ws, &run, 2, &before);
+    run.stderr_has("read only once")
+        .stderr_has("nope.txt: cannot open");
+}
+
+const BOM: &str = "\u{feff}";
+
+/// Issue 27: a UTF-8 byte-order mark (as Windows editors write) at the start of a list or a
+/// manifest, in a file or on stdin, is ignored.
+#[test]
+fn a_byte_order_mark_at_the_start_is_ignored_by_every_kind_of_source() {
+    let s = FaultServer::bodies_of(&["/list", "/toml", "/json", "/input", "/stdin"]);
+    let ws = Workspace::new();
+    ws.write("l.txt", format!("{BOM}{}\n", s.url("/list")));
+    ws.write("i.txt", format!("{BOM}# a comment\n{}\n", s.url("/input")));
+    ws.write(
+        "m.toml",
+        format!("{BOM}[[file]]\nurl = \"{}\"\n", s.url("/toml")),
+    );
+    ws.write(
+        "m.json",
+        format!("{BOM}[{{\"url\": \"{}\"}}]", s.url("/json")),
+    );
+    let run = ws.run(
+        ws.fetch()
+            .args(["--json", "l.txt", "m.toml", "m.json", "-", "-i", "i.txt"])
+            .write_stdin(format!("{BOM}{}\n", s.url("/stdin"))),
+    );
+    run.code(0);
+    assert_eq!(
+        ws.out_files(),
+        ["input", "json", "list", "stdin", "toml"],
+        "{}",
+        run.report()
+    );
+
+    // A JSON manifest on stdin is still recognised behind a BOM.
+    let ws = Workspace::new();
+    let json = format!(
+        "{BOM}\n {{\"file\": [{{\"url\": \"{}\", \"subdir\": \"d\"}}]}}",
+        s.url("/json")
+    );
+    let run = ws.run(ws.fetch().args(["--json", "-"]).write_stdin(json));
+    run.code(0);
+    assert_eq!(ws.out_files(), ["d/json"], "{}", run.report());
+}
+
+/// Issue 27: only the very start is special; a BOM anywhere else is text (here, not a URL).
+#[test]
+fn a_byte_order_mark_after_the_start_is_not_special() {
+    let ws = Workspace::new();
+    ws.write(
+        "l.txt",
+        format!("http://127.0.0.1:9/a\n{BOM}http://127.0.0.1:9/b\n"),
+    );
+    ws.write("twice.txt", format!("{BOM}{BOM}http://127.0.0.1:9/c\n"));
+    let before = ws.all_files();
+    let run = ws.run(ws.fetch().args(["l.txt", "twice.txt"]));
+    assert_rejected(&ws, &run, 2, &before);
+    run.stderr_has("l.txt:2: ").stderr_has("twice.txt:1: ");
+}
