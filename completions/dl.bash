@@ -69,7 +69,7 @@ _dl() {
             return 0
             ;;
         dl__subcmd__fetch)
-            opts="-d -w -q -v -H -s -h -V --dir --workers --json --progress --quiet --verbose --on-exist --shard --allow-empty --dry-run --header --user-agent --max-size --connect-timeout --read-timeout --min-speed --min-speed-time --max-per-host --split --limit-rate --retries --retry-delay --max-retry-delay --max-retry-after --config --profile --help --version"
+            opts="-d -w -q -v -H -s -k -h -V --dir --workers --json --progress --quiet --verbose --on-exist --shard --allow-empty --dry-run --header --user-agent --max-size --connect-timeout --read-timeout --min-speed --min-speed-time --max-per-host --split --limit-rate --retries --retry-delay --max-retry-delay --max-retry-after --cacert --insecure --config --profile --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -171,6 +171,21 @@ _dl() {
                     ;;
                 --max-retry-after)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
                     return 0
                     ;;
                 --config)

@@ -18,6 +18,11 @@ fn command_line_only(key: &str) -> Option<String> {
             format!("--{key} is chosen per run, on the command line")
         }
         "config" => "a config file cannot name another one".to_string(),
+        "insecure" | "k" => {
+            "--insecure is chosen per run, on the command line: a file must not turn off \
+             certificate checks for every run"
+                .to_string()
+        }
         "header" => "extra headers go in a table: headers = { Name = \"value\" }".to_string(),
         "profile" => "profiles cannot be nested".to_string(),
         "source" | "sources" => "SOURCEs are given on the command line".to_string(),
@@ -216,13 +221,21 @@ impl Table {
         }
     }
 
-    /// The layer this table sets: `~` in `dir` and `${VAR}` in header values expanded.
+    /// The layer this table sets: `~` in `dir` and `cacert` and `${VAR}` in header values
+    /// expanded.
     fn expand(&self, file: &str, home: Option<&Path>) -> Result<Layer, ConfigError> {
         let mut layer = self.values.clone();
         if let (Some(dir), Some(home)) = (&layer.dir, home)
             && let Ok(rest) = dir.strip_prefix("~")
         {
             layer.dir = Some(home.join(rest));
+        }
+        if let (Some(files), Some(home)) = (&mut layer.cacert, home) {
+            for path in files {
+                if let Ok(rest) = path.strip_prefix("~") {
+                    *path = home.join(rest);
+                }
+            }
         }
         for header in &self.headers {
             let value = crate::input::expand_env(header.value.expose())

@@ -21,4 +21,5 @@ mod retry;
 mod safety;
 mod signals;
 mod split;
+mod tls;
 mod validation;
