@@ -171,6 +171,11 @@ impl Table {
         if !CONFIG_KEYS.contains(&name) {
             return problems.push((key.span().start, unknown_key(name, context)));
         }
+        if name == "cacert"
+            && let DeValue::Array(items) = value.get_ref()
+        {
+            return self.read_paths(items, problems);
+        }
         let text = match value.get_ref() {
             DeValue::String(s) => s.to_string(),
             DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
@@ -190,6 +195,22 @@ impl Table {
                 format!("{name}: {}", message.unwrap_or_default()),
             ));
         }
+    }
+
+    /// `cacert = ["a.pem", "b.pem"]`: several files (one is `cacert = "a.pem"`).
+    fn read_paths(&mut self, items: &toml::de::DeArray, problems: &mut Problems) {
+        let mut files = Vec::new();
+        for item in items {
+            let DeValue::String(path) = item.get_ref() else {
+                let message = format!(
+                    "cacert: expected a file name, found {}",
+                    article(item.get_ref().type_str())
+                );
+                return problems.push((item.span().start, message));
+            };
+            files.push(std::path::PathBuf::from(path.as_ref()));
+        }
+        self.values.cacert = Some(files);
     }
 
     fn read_headers(&mut self, value: &Spanned<DeValue>, problems: &mut Problems) {

@@ -377,7 +377,7 @@ fn ca_files_add_up_and_a_bad_one_is_named() {
     let (a, b) = (dir.path().join("a.pem"), dir.path().join("b.pem"));
     std::fs::write(&a, ca_pem() + &ca_pem()).unwrap();
     std::fs::write(&b, ca_pem()).unwrap();
-    let file = format!("cacert = {:?}\n", a.display().to_string());
+    let file = format!("cacert = [{:?}]\n", a.display().to_string());
     let b_arg = b.display().to_string();
     let s = resolve(&["--cacert", &b_arg], Some(&file), &[]).unwrap();
     assert_eq!(
@@ -396,6 +396,11 @@ fn ca_files_add_up_and_a_bad_one_is_named() {
     let e = error(&["--cacert", &b_arg], None, &[]);
     assert!(e.contains("b.pem: holds no PEM certificate"), "{e}");
     assert!(resolve(&["-k"], None, &[]).unwrap().engine.trust.insecure);
+    let e = error(&[], Some("cacert = [1]\n"), &[]);
+    assert!(
+        e.contains("cacert: expected a file name, found an integer"),
+        "{e}"
+    );
     let e = error(&[], Some("insecure = true\n"), &[]);
     assert!(
         e.contains("unknown key \"insecure\": --insecure is chosen per run"),

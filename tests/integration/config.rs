@@ -353,7 +353,7 @@ fn is_setting(line: &str) -> bool {
 }
 
 /// Long options that are deliberately not config keys, and why.
-const NOT_IN_CONFIG: [&str; 10] = [
+const NOT_IN_CONFIG: [&str; 11] = [
     "json",        // per run: a flag without --no-json could never be undone
     "dry-run",     // per run
     "shard",       // per run (one machine's slice)
@@ -361,6 +361,7 @@ const NOT_IN_CONFIG: [&str; 10] = [
     "quiet",       // per run, a flag
     "verbose",     // per run, a flag (RUST_LOG does the rest)
     "config",      // chooses the file itself
+    "insecure",    // per run: no file may turn certificate checks off for every run
     "profile",     // chooses a table of the file
     "help",
     "version",
