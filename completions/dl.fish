@@ -57,6 +57,7 @@ complete -c dl -n "__fish_dl_using_subcommand fetch" -l retries -l retry -d 'Ret
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l retry-delay -d 'Backoff before the first retry, doubling each time [default: 500ms]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-retry-delay -d 'Longest backoff between two attempts [default: 30s]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-retry-after -d 'Longest Retry-After a server may ask for; a longer one fails the file [default: 5m]' -r
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l cacert -d 'Also trust the CA certificates in this PEM file (repeatable; added to the system\'s trust and SSL_CERT_FILE / SSL_CERT_DIR)' -r -F
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l config -d 'Config file [default: $DL_CONFIG, else $XDG_CONFIG_HOME/dl/config.toml, else ~/.config/dl/config.toml]' -r -F
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l profile -d 'Use the [profile.NAME] table of the config file over its top level [env: DL_PROFILE]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l json -d 'Print the JSON summary on stdout instead of the table'
@@ -66,6 +67,7 @@ complete -c dl -n "__fish_dl_using_subcommand fetch" -l allow-empty -d 'Accept a
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l dry-run -d 'Resolve and validate everything, print the plan, download nothing'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s c -l continue -d 'Accepted for wget habits: resume is always on, so this changes nothing'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l location-trusted -d 'Send -H headers, manifest headers and URL credentials to other hosts a redirect leads to too (by default they go only to the scheme, host and port they were given for)'
+complete -c dl -n "__fish_dl_using_subcommand fetch" -s k -l insecure -l no-check-certificate -d 'Do not verify TLS certificates: any server can pose as any host (warned about on stderr; command line only)'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s V -l version -d 'Print version'
 complete -c dl -n "__fish_dl_using_subcommand completions" -s h -l help -d 'Print help'

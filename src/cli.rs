@@ -244,6 +244,22 @@ pub struct FetchArgs {
     #[arg(long, value_name = "DUR", value_parser = parse_duration, help_heading = "Retries")]
     pub max_retry_after: Option<Duration>,
 
+    /// Also trust the CA certificates in this PEM file (repeatable; added to the system's
+    /// trust and SSL_CERT_FILE / SSL_CERT_DIR)
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath,
+          help_heading = "TLS")]
+    pub cacert: Vec<PathBuf>,
+
+    /// Do not verify TLS certificates: any server can pose as any host (warned about on
+    /// stderr; command line only)
+    #[arg(
+        short = 'k',
+        long,
+        visible_alias = "no-check-certificate",
+        help_heading = "TLS"
+    )]
+    pub insecure: bool,
+
     /// Config file [default: $DL_CONFIG, else $XDG_CONFIG_HOME/dl/config.toml, else
     /// ~/.config/dl/config.toml]
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath,

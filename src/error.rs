@@ -73,6 +73,9 @@ pub enum FailureKind {
     Redirect,
     /// The host stayed unreachable: the circuit breaker gave up on it.
     HostUnavailable,
+    /// The TLS handshake failed: most often a certificate the client does not trust.
+    /// Retrying cannot fix it; `--cacert` or `-k` can.
+    Tls,
 }
 
 impl FailureKind {
@@ -89,6 +92,7 @@ impl FailureKind {
             FailureKind::Exists => "exists",
             FailureKind::Redirect => "redirect",
             FailureKind::HostUnavailable => "host_unavailable",
+            FailureKind::Tls => "tls",
         }
     }
 
@@ -108,7 +112,8 @@ impl FailureKind {
             | FailureKind::InvalidResponse
             | FailureKind::Exists
             | FailureKind::Redirect
-            | FailureKind::HostUnavailable => false,
+            | FailureKind::HostUnavailable
+            | FailureKind::Tls => false,
         }
     }
 
@@ -156,5 +161,6 @@ mod tests {
         }
         assert!(Network.is_transient() && Timeout.is_transient());
         assert!(!Checksum.is_transient() && !TooLarge.is_transient() && !Io.is_transient());
+        assert!(!Tls.is_transient() && !Tls.retryable());
     }
 }

@@ -16,7 +16,7 @@ use layer::Layer;
 use locate::read_config;
 
 use crate::cli::FetchArgs;
-use crate::engine::EngineConfig;
+use crate::engine::{EngineConfig, Trust, read_ca_file};
 use crate::input::Source;
 use crate::plan::PlanOptions;
 use crate::report::ProgressMode;
@@ -34,6 +34,9 @@ pub struct Settings {
     pub progress: ProgressMode,
     pub json: bool,
     pub dry_run: bool,
+    /// The `--cacert` files (command line and config file); their certificates are loaded
+    /// into `engine.trust.extra` while settings are resolved.
+    pub cacert: Vec<PathBuf>,
 }
 
 /// Why the settings could not be resolved; shown as `dl: error: ...`, exit 2.
@@ -61,6 +64,9 @@ pub enum ConfigError {
     /// `--profile` (or `DL_PROFILE`) names no profile of the file, or there is no file.
     #[error("{0}")]
     Profile(String),
+    /// A `--cacert` file (or `cacert` key) that cannot be read or holds no usable certificate.
+    #[error("--cacert {file}: {message}")]
+    Cacert { file: String, message: String },
 }
 
 /// The process environment as seen by settings; an empty variable counts as unset.
@@ -91,11 +97,16 @@ impl Settings {
             },
             engine: EngineConfig {
                 location_trusted: args.location_trusted,
+                trust: Trust {
+                    insecure: args.insecure,
+                    ..Trust::default()
+                },
                 ..EngineConfig::default()
             },
             progress: ProgressMode::default(),
             json: args.json,
             dry_run: args.dry_run,
+            cacert: Vec::new(),
         }
     }
 
@@ -140,7 +151,22 @@ impl Settings {
         let merged = Layer::from_args(args)
             .over(Layer::from_env(&env)?)
             .over(file_layer);
-        Ok(merged.resolve(args, stderr_is_terminal))
+        let mut settings = merged.resolve(args, stderr_is_terminal);
+        settings.load_cacerts()?;
+        Ok(settings)
+    }
+
+    /// Reads every `--cacert` file into the trust, before any request: a file that is missing
+    /// or holds no usable certificate is a usage error naming it.
+    fn load_cacerts(&mut self) -> Result<(), ConfigError> {
+        for file in &self.cacert {
+            let certs = read_ca_file(file).map_err(|message| ConfigError::Cacert {
+                file: file.display().to_string(),
+                message,
+            })?;
+            self.engine.trust.extra.extend(certs);
+        }
+        Ok(())
     }
 }
 

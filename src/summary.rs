@@ -89,7 +89,7 @@ pub struct FileReport {
 #[serde(deny_unknown_fields)]
 pub struct ErrorReport {
     /// One of: http_status, network, timeout, checksum, too_large, io, invalid_response,
-    /// exists, redirect, host_unavailable, cancelled.
+    /// exists, redirect, host_unavailable, tls, cancelled.
     pub kind: String,
     /// Whether re-running the same command could help.
     pub retryable: bool,

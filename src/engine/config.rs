@@ -4,6 +4,7 @@
 use crate::policy::{OnExist, RetryPolicy};
 use crate::secret::Secret;
 use reqwest::header::{HeaderName, HeaderValue};
+use rustls::pki_types::CertificateDer;
 use std::time::Duration;
 
 /// How the engine downloads; the run-wide part of the settings.
@@ -39,6 +40,32 @@ pub struct EngineConfig {
     /// Compute the sha256 of every file (for the summary). Costs about 0.5 s of CPU per GiB;
     /// off, it is still computed when a file's expected checksum is sha256.
     pub sha256: bool,
+    /// Which TLS certificates are trusted.
+    pub trust: Trust,
+}
+
+/// Which TLS certificates the clients trust. The default trusts the operating system's store
+/// (the bundled webpki roots where it holds none) plus `SSL_CERT_FILE` / `SSL_CERT_DIR`.
+#[derive(Debug, Clone)]
+pub struct Trust {
+    /// Trust the operating system's certificate store, plus the certificates named by
+    /// `SSL_CERT_FILE` and `SSL_CERT_DIR` when they are set.
+    pub system: bool,
+    /// More CA certificates to trust, beside the system's (`--cacert`; read a PEM file
+    /// with [`read_ca_file`](crate::engine::read_ca_file)).
+    pub extra: Vec<CertificateDer<'static>>,
+    /// Verify no certificate at all (`--insecure`): any server can pose as any host.
+    pub insecure: bool,
+}
+
+impl Default for Trust {
+    fn default() -> Self {
+        Trust {
+            system: true,
+            extra: Vec::new(),
+            insecure: false,
+        }
+    }
 }
 
 impl Default for EngineConfig {
@@ -60,6 +87,7 @@ impl Default for EngineConfig {
             split: 1,
             limit_rate: None,
             sha256: true,
+            trust: Trust::default(),
         }
     }
 }

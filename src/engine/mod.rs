@@ -23,7 +23,8 @@ mod worker;
 
 pub use crate::policy::{OnExist, RetryPolicy};
 pub use cancel::{Cancel, Phase};
-pub use config::EngineConfig;
+pub use config::{EngineConfig, Trust};
+pub use net::read_ca_file;
 
 use crate::error::Error;
 use crate::event::{Event, EventSender};

@@ -44,7 +44,10 @@ pub(super) fn decide(failure: &Failure, attempt: u32, budget: Budget) -> Next {
     if !kind.is_transient()
         && untried_mirror
         && more_allowed
-        && matches!(kind, FailureKind::HttpStatus(_) | FailureKind::Redirect)
+        && matches!(
+            kind,
+            FailureKind::HttpStatus(_) | FailureKind::Redirect | FailureKind::Tls
+        )
     {
         return Next::Mirror;
     }

@@ -18,6 +18,11 @@ fn command_line_only(key: &str) -> Option<String> {
             format!("--{key} is chosen per run, on the command line")
         }
         "config" => "a config file cannot name another one".to_string(),
+        "insecure" | "k" => {
+            "--insecure is chosen per run, on the command line: a file must not turn off \
+             certificate checks for every run"
+                .to_string()
+        }
         "header" => "extra headers go in a table: headers = { Name = \"value\" }".to_string(),
         "profile" => "profiles cannot be nested".to_string(),
         "source" | "sources" => "SOURCEs are given on the command line".to_string(),
@@ -166,6 +171,11 @@ impl Table {
         if !CONFIG_KEYS.contains(&name) {
             return problems.push((key.span().start, unknown_key(name, context)));
         }
+        if name == "cacert"
+            && let DeValue::Array(items) = value.get_ref()
+        {
+            return self.read_paths(items, problems);
+        }
         let text = match value.get_ref() {
             DeValue::String(s) => s.to_string(),
             DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
@@ -185,6 +195,22 @@ impl Table {
                 format!("{name}: {}", message.unwrap_or_default()),
             ));
         }
+    }
+
+    /// `cacert = ["a.pem", "b.pem"]`: several files (one is `cacert = "a.pem"`).
+    fn read_paths(&mut self, items: &toml::de::DeArray, problems: &mut Problems) {
+        let mut files = Vec::new();
+        for item in items {
+            let DeValue::String(path) = item.get_ref() else {
+                let message = format!(
+                    "cacert: expected a file name, found {}",
+                    article(item.get_ref().type_str())
+                );
+                return problems.push((item.span().start, message));
+            };
+            files.push(std::path::PathBuf::from(path.as_ref()));
+        }
+        self.values.cacert = Some(files);
     }
 
     fn read_headers(&mut self, value: &Spanned<DeValue>, problems: &mut Problems) {
@@ -216,13 +242,21 @@ impl Table {
         }
     }
 
-    /// The layer this table sets: `~` in `dir` and `${VAR}` in header values expanded.
+    /// The layer this table sets: `~` in `dir` and `cacert` and `${VAR}` in header values
+    /// expanded.
     fn expand(&self, file: &str, home: Option<&Path>) -> Result<Layer, ConfigError> {
         let mut layer = self.values.clone();
         if let (Some(dir), Some(home)) = (&layer.dir, home)
             && let Ok(rest) = dir.strip_prefix("~")
         {
             layer.dir = Some(home.join(rest));
+        }
+        if let (Some(files), Some(home)) = (&mut layer.cacert, home) {
+            for path in files {
+                if let Ok(rest) = path.strip_prefix("~") {
+                    *path = home.join(rest);
+                }
+            }
         }
         for header in &self.headers {
             let value = crate::input::expand_env(header.value.expose())

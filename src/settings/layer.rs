@@ -137,6 +137,9 @@ options! {
         => engine.retry.max;
     "max-retry-after" max_retry_after: Duration = parse_duration, |a| a.max_retry_after
         => engine.max_retry_after;
+    // One file per level; every level's files are trusted (trust only ever adds up).
+    "cacert" cacert: Vec<PathBuf> = |t| Ok(vec![PathBuf::from(t)]),
+        |a| (!a.cacert.is_empty()).then(|| a.cacert.clone()) => cacert, merge merge_lists;
 }
 
 impl Layer {
@@ -195,6 +198,17 @@ fn merge_headers(mine: Option<Headers>, below: Option<Headers>) -> Option<Header
                 .collect();
             headers.extend(mine);
             Some(headers)
+        }
+        (mine, below) => mine.or(below),
+    }
+}
+
+/// Lists add up: `below`'s entries, then `mine`.
+fn merge_lists<T>(mine: Option<Vec<T>>, below: Option<Vec<T>>) -> Option<Vec<T>> {
+    match (mine, below) {
+        (Some(mine), Some(mut below)) => {
+            below.extend(mine);
+            Some(below)
         }
         (mine, below) => mine.or(below),
     }

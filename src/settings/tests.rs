@@ -92,7 +92,9 @@ fn each_level_wins_over_the_ones_below() {
 
 #[test]
 fn every_key_reaches_the_settings() {
-    let file = r#"
+    let ca = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ca.path(), ca_pem()).unwrap();
+    let file = &r#"
         dir = "out"
         workers = 3
         progress = "ndjson"
@@ -112,7 +114,9 @@ fn every_key_reaches_the_settings() {
         retry-delay = "10ms"
         max-retry-delay = "1m"
         max-retry-after = "2m"
-    "#;
+        cacert = "CA"
+    "#
+    .replace("CA", &ca.path().display().to_string());
     let s = resolve(&[], Some(file), &[]).unwrap();
     let e = &s.engine;
     assert_eq!(s.plan.dir, PathBuf::from("out"));
@@ -137,6 +141,7 @@ fn every_key_reaches_the_settings() {
         (Duration::from_millis(10), Duration::from_secs(60))
     );
     assert_eq!(e.max_retry_after, Duration::from_secs(120));
+    assert_eq!((s.cacert.len(), e.trust.extra.len()), (1, 1));
     // Every key is tested above, so a new key without a test fails here.
     let written: Vec<_> = file
         .lines()
@@ -380,4 +385,49 @@ fn timeout_sets_both_timeouts_unless_one_is_given_at_its_level() {
     let profile = "connect-timeout = \"2s\"\n[profile.p]\ntimeout = \"5s\"\n";
     let chosen = timeouts(&["--profile", "p"], Some(profile));
     assert_eq!(chosen, (secs(5), secs(5)));
+}
+
+/// A self-signed CA certificate, PEM.
+fn ca_pem() -> String {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.self_signed(&key).unwrap().pem()
+}
+
+#[test]
+fn ca_files_add_up_and_a_bad_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.pem"), dir.path().join("b.pem"));
+    std::fs::write(&a, ca_pem() + &ca_pem()).unwrap();
+    std::fs::write(&b, ca_pem()).unwrap();
+    let file = format!("cacert = [{:?}]\n", a.display().to_string());
+    let b_arg = b.display().to_string();
+    let s = resolve(&["--cacert", &b_arg], Some(&file), &[]).unwrap();
+    assert_eq!(
+        s.cacert,
+        [a.clone(), b.clone()],
+        "the file's, then the command line's"
+    );
+    assert_eq!(s.engine.trust.extra.len(), 3);
+    assert!(!s.engine.trust.insecure && s.engine.trust.system);
+    let e = error(&["--cacert", "/nonexistent/ca.pem"], None, &[]);
+    assert!(
+        e.starts_with("--cacert /nonexistent/ca.pem: cannot read it"),
+        "{e}"
+    );
+    std::fs::write(&b, "not a certificate").unwrap();
+    let e = error(&["--cacert", &b_arg], None, &[]);
+    assert!(e.contains("b.pem: holds no PEM certificate"), "{e}");
+    assert!(resolve(&["-k"], None, &[]).unwrap().engine.trust.insecure);
+    let e = error(&[], Some("cacert = [1]\n"), &[]);
+    assert!(
+        e.contains("cacert: expected a file name, found an integer"),
+        "{e}"
+    );
+    let e = error(&[], Some("insecure = true\n"), &[]);
+    assert!(
+        e.contains("unknown key \"insecure\": --insecure is chosen per run"),
+        "{e}"
+    );
 }

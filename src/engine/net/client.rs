@@ -1,13 +1,15 @@
-//! Building the reqwest client: rustls, timeouts, user agent, pool size. It follows no
-//! redirect itself (`request` does, hop by hop). No retry policy here.
+//! Building the reqwest client: rustls with the trusted roots of `trust`, HTTP/2 offered by
+//! ALPN, timeouts, user agent, pool size. It follows no redirect itself (`request` does, hop
+//! by hop). No retry policy here.
 
+use super::trust::Roots;
 use crate::engine::config::EngineConfig;
 use crate::error::Error;
 use std::time::Duration;
 
 /// The client for whole files: keep-alive connections, pooled and reused from file to file.
-pub(super) fn build(config: &EngineConfig) -> Result<reqwest::Client, Error> {
-    builder(config)
+pub(super) fn build(config: &EngineConfig, roots: &Roots) -> Result<reqwest::Client, Error> {
+    builder(config, roots)?
         // Idle connections beyond what one host may use at once would never be reused, only
         // hold descriptors.
         .pool_max_idle_per_host(config.workers.min(config.max_per_host).max(1))
@@ -21,18 +23,22 @@ pub(super) fn build(config: &EngineConfig) -> Result<reqwest::Client, Error> {
 /// request that finds no idle connection starts a connect, and when a connection comes back
 /// before that connect is done, the request takes it and the connect still completes, into
 /// the pool. Pieces are big, so one handshake each costs nothing measurable.
-pub(super) fn build_unpooled(config: &EngineConfig) -> Result<reqwest::Client, Error> {
-    builder(config)
+pub(super) fn build_unpooled(
+    config: &EngineConfig,
+    roots: &Roots,
+) -> Result<reqwest::Client, Error> {
+    builder(config, roots)?
         .pool_max_idle_per_host(0)
         .build()
         .map_err(|e| Error::Client(e.to_string()))
 }
 
-fn builder(config: &EngineConfig) -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
+fn builder(config: &EngineConfig, roots: &Roots) -> Result<reqwest::ClientBuilder, Error> {
+    let builder = reqwest::Client::builder()
         .user_agent(config.user_agent.clone())
         .connect_timeout(config.connect_timeout)
         // Redirects are followed by `request`, which decides what each hop may carry.
         .redirect(reqwest::redirect::Policy::none())
-        .tcp_nodelay(true)
+        .tcp_nodelay(true);
+    roots.apply(builder)
 }

@@ -7,12 +7,14 @@ pub(super) mod headers;
 mod hosts;
 mod rate;
 mod request;
+mod trust;
 
 pub(super) use hosts::host_key;
 pub(super) use rate::RateLimit;
 pub(super) use request::{
     Connection, cause, checked, send, send_range, status_failure, status_text,
 };
+pub use trust::read_ca_file;
 
 use super::config::EngineConfig;
 use super::failure::AttemptError;
@@ -32,9 +34,10 @@ pub(super) struct Clients {
 
 impl Clients {
     pub fn build(config: &EngineConfig) -> Result<Clients, Error> {
+        let roots = trust::Roots::load(&config.trust);
         Ok(Clients {
-            pooled: client::build(config)?,
-            own: client::build_unpooled(config)?,
+            pooled: client::build(config, &roots)?,
+            own: client::build_unpooled(config, &roots)?,
         })
     }
 }

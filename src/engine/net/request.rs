@@ -24,6 +24,11 @@ pub(in crate::engine) fn cause(e: &reqwest::Error) -> String {
 
 pub(in crate::engine) fn request_error(e: reqwest::Error) -> AttemptError {
     let e = e.without_url();
+    if let Some(tls) = super::trust::tls_error(&e) {
+        // A certificate (or handshake) the client refuses is refused again on every attempt:
+        // the file fails at once, and the host's breaker does not count it as down.
+        return failed(FailureKind::Tls, super::trust::tls_message(tls));
+    }
     let mut failure = if e.is_redirect() {
         failed(FailureKind::Redirect, cause(&e))
     } else if e.is_timeout() {

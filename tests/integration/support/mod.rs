@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod server;
+pub mod tls;
 
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -37,7 +38,8 @@ const PROXY_VARS: [&str; 6] = [
 
 /// Isolates a `dl` process from the machine running the tests: HOME and XDG_CONFIG_HOME in
 /// the test's temp dir, no `DL_*` variable (DL_CONFIG, DL_WORKERS, DL_PROFILE, ...), no
-/// RUST_LOG, no proxy, NO_COLOR=1.
+/// RUST_LOG, no proxy, no SSL_CERT_FILE / SSL_CERT_DIR (a test that wants one sets it),
+/// NO_COLOR=1.
 pub fn isolate(cmd: &mut std::process::Command, home: &Path) {
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("DL_") {
@@ -51,6 +53,8 @@ pub fn isolate(cmd: &mut std::process::Command, home: &Path) {
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env_remove("RUST_LOG")
         .env_remove("CLICOLOR_FORCE")
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR")
         .env("NO_COLOR", "1")
         .env("NO_PROXY", "*");
 }
