@@ -41,6 +41,7 @@ complete -c dl -n "__fish_dl_using_subcommand fetch" -l on-exist -d 'When the fi
 overwrite\t'Replace it, atomically, once the new file is complete and verified'
 rename\t'Keep it and save the new file as NAME.1.EXT (the first free number)'
 fail\t'Leave it and report the file as failed'"
+complete -c dl -n "__fish_dl_using_subcommand fetch" -s o -l output -d 'Name of the file when the input is exactly one URL: a path inside --dir (e.g. report.pdf or docs/report.pdf)' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l shard -d 'Take only the K-th of N deterministic slices of the input (by destination path)' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; values are never printed)' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l user-agent -d 'User-Agent header [default: dl/VERSION]' -r
@@ -63,6 +64,7 @@ complete -c dl -n "__fish_dl_using_subcommand fetch" -l profile -d 'Use the [pro
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l json -d 'Print the JSON summary on stdout instead of the table'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s q -l quiet -d 'Quiet success, loud failure: no progress, no table; one stderr line per failed file (--json still prints its document)'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s v -l verbose -d 'More on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works'
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l content-disposition -d 'Name a file the input does not name from the server\'s Content-Disposition (RFC 6266, filename* first), sanitised like names from URLs and kept inside --dir'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l allow-empty -d 'Accept an input with no entries (exit 0 instead of 2)'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l dry-run -d 'Resolve and validate everything, print the plan, download nothing'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s c -l continue -d 'Accepted for wget habits: resume is always on, so this changes nothing'

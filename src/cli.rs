@@ -148,6 +148,16 @@ pub struct FetchArgs {
     #[arg(long, value_enum, value_name = "MODE")]
     pub on_exist: Option<OnExist>,
 
+    /// Name of the file when the input is exactly one URL: a path inside --dir (e.g.
+    /// report.pdf or docs/report.pdf)
+    #[arg(short = 'o', long, value_name = "NAME")]
+    pub output: Option<String>,
+
+    /// Name a file the input does not name from the server's Content-Disposition (RFC 6266,
+    /// filename* first), sanitised like names from URLs and kept inside --dir
+    #[arg(long)]
+    pub content_disposition: bool,
+
     /// Take only the K-th of N deterministic slices of the input (by destination path)
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(u32, u32)>,

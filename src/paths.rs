@@ -23,20 +23,22 @@ pub const META_SUFFIX: &str = ".meta";
 /// No planned destination may be one of another's.
 pub const SIBLING_SUFFIXES: [&str; 3] = [".part", ".part.meta", ".part.meta.tmp"];
 
-/// The file name for a URL: its last path segment, percent-decoded and sanitised, or
-/// [`FALLBACK_NAME`] when there is none.
-pub fn name_from_url(url: &url::Url) -> String {
+/// The name a URL's last path segment gives, percent-decoded and sanitised; `None` when it
+/// gives none (`/`, `/dir/`, `/..`).
+pub fn url_name(url: &url::Url) -> Option<String> {
     let last = url
         .path_segments()
         .and_then(|mut segments| segments.next_back())
         .unwrap_or("");
     let decoded = percent_encoding::percent_decode_str(last).decode_utf8_lossy();
     let clean = sanitize_name(&decoded);
-    if clean.is_empty() {
-        FALLBACK_NAME.to_string()
-    } else {
-        clean
-    }
+    (!clean.is_empty()).then_some(clean)
+}
+
+/// The file name for a URL: its last path segment, percent-decoded and sanitised, or
+/// [`FALLBACK_NAME`] when there is none.
+pub fn name_from_url(url: &url::Url) -> String {
+    url_name(url).unwrap_or_else(|| FALLBACK_NAME.to_string())
 }
 
 /// Makes untrusted text usable as one file name: separators, control characters,

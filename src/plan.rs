@@ -49,6 +49,9 @@ struct FileExtra {
     group: Option<Box<str>>,
     /// Overrides of the run's retry policy for this file.
     retry: Option<RetryOverride>,
+    /// The name was given by the input (`filename`, aria2's `out=`, `-o`), so no server may
+    /// change it.
+    named: bool,
 }
 
 impl FileExtra {
@@ -58,6 +61,7 @@ impl FileExtra {
             && self.headers.is_empty()
             && self.group.is_none()
             && self.retry.is_none()
+            && !self.named
     }
 }
 
@@ -106,6 +110,13 @@ impl FileConfig {
 
     pub fn group(&self) -> Option<&str> {
         self.extra.as_ref().and_then(|e| e.group.as_deref())
+    }
+
+    /// Whether the input named the file (manifest `filename`, aria2's `out=`, `-o`): then
+    /// its name is final; otherwise it came from the URL, and a server may name it
+    /// (`--content-disposition`, or a redirect when the URL's path has no name).
+    pub fn named_by_input(&self) -> bool {
+        self.extra.as_ref().is_some_and(|e| e.named)
     }
 
     pub fn retry(&self) -> Option<&RetryOverride> {
@@ -198,6 +209,9 @@ pub struct PlanOptions {
     pub allow_empty: bool,
     /// Keep only slice K of N (1-based), chosen by a stable hash of the destination path.
     pub shard: Option<(u32, u32)>,
+    /// `-o`: the destination of the one file of the input, relative to `dir` (it may name a
+    /// subdirectory). An input with more than one entry is then an error.
+    pub output: Option<String>,
 }
 
 /// Where a destination was first claimed, for the duplicate message.
@@ -220,6 +234,8 @@ pub struct PlanBuilder {
     /// Stable hash of every directory some destination needs → the first file needing it.
     dirs: HashMap<u64, FileId>,
     entries_seen: usize,
+    /// `-o`, validated and cut into (subdirectory, name).
+    output: Option<(String, String)>,
 }
 
 /// FNV-1a of `parts` as one string (the bytes `str::hash` feeds a hasher): stable across
@@ -231,6 +247,27 @@ fn stable_hash(parts: &[&str]) -> u64 {
     }
     hasher.write_u8(0xff);
     hasher.finish()
+}
+
+/// `-o PATH` cut into its subdirectory and file name, each checked like a manifest's
+/// `subdir` and `filename`: it stays inside `--dir`.
+fn split_output(output: &str) -> Result<(String, String), String> {
+    let (subdir, name) = match output.rsplit_once('/') {
+        Some((subdir, name)) => (subdir, name),
+        None => ("", output),
+    };
+    paths::check_filename(name).map_err(|e| format!("-o {output:?}: {e}"))?;
+    let subdir = if subdir.is_empty() {
+        if output.starts_with('/') {
+            return Err(format!(
+                "-o {output:?} is absolute; it must be relative to --dir"
+            ));
+        }
+        String::new()
+    } else {
+        paths::check_subdir(subdir).map_err(|e| format!("-o {output:?}: {e}"))?
+    };
+    Ok((subdir, name.to_string()))
 }
 
 fn parse_url(text: &str, what: &str) -> Result<url::Url, String> {
@@ -272,10 +309,17 @@ fn parse_headers(
 
 impl PlanBuilder {
     pub fn new(options: PlanOptions) -> Self {
+        let mut diags = Vec::new();
+        let output = options.output.as_deref().and_then(|o| {
+            split_output(o)
+                .map_err(|e| diags.push(Diagnostic::new("--output", 0, e)))
+                .ok()
+        });
         PlanBuilder {
             options,
+            output,
             files: Vec::new(),
-            diags: Vec::new(),
+            diags,
             sources: Vec::new(),
             claims: HashMap::new(),
             collisions: HashMap::new(),
@@ -302,17 +346,24 @@ impl PlanBuilder {
             .iter()
             .filter_map(|m| parse_url(m, "mirror").map_err(|e| problems.push(e)).ok())
             .collect();
-        let name = match (&spec.filename, &url) {
-            (Some(name), _) => paths::check_filename(name)
-                .map(|_| name.clone())
-                .map_err(|e| problems.push(e))
-                .ok(),
-            (None, Some(url)) => Some(paths::name_from_url(url)),
-            (None, None) => None,
-        };
-        let subdir = match &spec.subdir {
-            Some(s) => paths::check_subdir(s).map_err(|e| problems.push(e)).ok(),
-            None => Some(String::new()),
+        let named = spec.filename.is_some() || self.output.is_some();
+        let (name, subdir) = match &self.output {
+            Some((subdir, name)) => (Some(name.clone()), Some(subdir.clone())),
+            None => {
+                let name = match (&spec.filename, &url) {
+                    (Some(name), _) => paths::check_filename(name)
+                        .map(|_| name.clone())
+                        .map_err(|e| problems.push(e))
+                        .ok(),
+                    (None, Some(url)) => Some(paths::name_from_url(url)),
+                    (None, None) => None,
+                };
+                let subdir = match &spec.subdir {
+                    Some(s) => paths::check_subdir(s).map_err(|e| problems.push(e)).ok(),
+                    None => Some(String::new()),
+                };
+                (name, subdir)
+            }
         };
         let checksum = match &spec.checksum {
             Some(c) => Checksum::parse(c)
@@ -368,6 +419,7 @@ impl PlanBuilder {
             headers,
             group: spec.group.map(Into::into),
             retry,
+            named,
         };
         self.files.push(FileConfig {
             url: String::from(url).into(),
@@ -482,6 +534,16 @@ impl PlanBuilder {
 
     /// The plan, or every problem found.
     pub fn finish(mut self) -> Result<Plan, Vec<Diagnostic>> {
+        if self.options.output.is_some() && self.entries_seen > 1 {
+            self.diags.push(Diagnostic::new(
+                "--output",
+                0,
+                format!(
+                    "-o/--output names the file of exactly one URL, but the input has {} entries",
+                    self.entries_seen
+                ),
+            ));
+        }
         if self.diags.is_empty() && self.entries_seen == 0 && !self.options.allow_empty {
             self.diags.push(Diagnostic::new(
                 "input",

@@ -94,9 +94,11 @@ impl Settings {
                 dir: PathBuf::from("."),
                 allow_empty: args.allow_empty,
                 shard: args.shard,
+                output: args.output.clone(),
             },
             engine: EngineConfig {
                 location_trusted: args.location_trusted,
+                content_disposition: args.content_disposition,
                 trust: Trust {
                     insecure: args.insecure,
                     ..Trust::default()

@@ -20,6 +20,8 @@ pub struct EngineConfig {
     /// Send the headers and credentials to every origin a redirect leads to (curl's
     /// `--location-trusted`).
     pub location_trusted: bool,
+    /// Name a file the input did not name from the server's `Content-Disposition`.
+    pub content_disposition: bool,
     /// Refuse files larger than this many bytes.
     pub max_size: Option<u64>,
     pub retry: RetryPolicy,
@@ -76,6 +78,7 @@ impl Default for EngineConfig {
             user_agent: concat!("dl/", env!("CARGO_PKG_VERSION")).to_string(),
             headers: Vec::new(),
             location_trusted: false,
+            content_disposition: false,
             max_size: None,
             retry: RetryPolicy::default(),
             connect_timeout: Duration::from_secs(15),

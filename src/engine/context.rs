@@ -4,6 +4,7 @@
 
 use super::cancel::Cancel;
 use super::config::EngineConfig;
+use super::naming::Names;
 use super::net::Net;
 use super::store::{Dirs, FileThreads};
 use crate::event::{Event, EventSender};
@@ -23,6 +24,8 @@ pub(super) struct Ctx {
     pub dirs: Dirs,
     /// Store small bodies beside the network work.
     pub files: FileThreads,
+    /// Destinations taken by names the server gave.
+    pub names: Names,
 }
 
 impl Ctx {
@@ -42,6 +45,7 @@ impl Ctx {
             no_split_said: AtomicBool::new(false),
             dirs: Dirs::default(),
             files: FileThreads::default(),
+            names: Names::default(),
         }
     }
 

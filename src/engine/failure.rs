@@ -12,6 +12,13 @@ use std::time::Duration;
 pub(super) enum AttemptError {
     Failed(Failure),
     Cancelled,
+    /// The server named the file, and a file of that name is already there and stays
+    /// (`--on-exist skip`): nothing to download.
+    Kept {
+        landed: std::path::PathBuf,
+        bytes: u64,
+        sha256: Option<String>,
+    },
 }
 
 /// A failed attempt.

@@ -7,6 +7,7 @@
 //! - `retry`: the pure decision after a failed attempt (retry, next mirror, give up);
 //! - `attempt`: one attempt (negotiate fresh/resume/ranges, the one body loop, split);
 //! - `context`: what the workers of one run share;
+//! - `naming`: names a server gives a file, and which of them a run has taken;
 //! - `net`: the HTTP client, requests and what answers mean, per-host slots, the rate limit;
 //! - `store`: everything on disk under `--dir` (every `cfg`'d system call in `store::sys`);
 //! - `failure`, `cancel`, `config`: plain data every room reads.
@@ -16,6 +17,7 @@ mod cancel;
 mod config;
 mod context;
 mod failure;
+mod naming;
 mod net;
 mod retry;
 mod store;

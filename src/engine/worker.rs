@@ -77,12 +77,14 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
         // The bytes are final: resume metadata has no more use.
         store::forget(&part).await;
     }
+    // The planned destination, or the one a name from the server settled on.
+    let target = fetched.dest.take().unwrap_or_else(|| dest.clone());
     let placed = match fetched.body.take() {
         Some(body) => ctx
             .files
             .store(
                 part.clone(),
-                dest.clone(),
+                target.clone(),
                 mode,
                 body,
                 // No `.part` to replace: none was there, and no earlier attempt made one.
@@ -95,7 +97,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
                 }
                 e.error
             }),
-        None => place_part(&part, &dest, mode).await,
+        None => place_part(&part, &target, mode).await,
     };
     match placed {
         Ok(landed) => Event::Completed {
@@ -146,6 +148,18 @@ async fn attempts(ctx: &Ctx, id: FileId, part: &Path) -> Result<(Fetched, u32), 
         let failure = match attempt::attempt(ctx, id, file, url, part, look).await {
             Ok(fetched) => return Ok((fetched, attempt)),
             Err(AttemptError::Cancelled) => return Err(Event::Cancelled { id }),
+            Err(AttemptError::Kept {
+                landed,
+                bytes,
+                sha256,
+            }) => {
+                tracing::info!(
+                    "{} is already there (the server's name for {}); kept",
+                    landed.display(),
+                    file.path()
+                );
+                return Err(Event::Skipped { id, bytes, sha256 });
+            }
             Err(AttemptError::Failed(failure)) => failure,
         };
         if failure.stops_run {

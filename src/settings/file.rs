@@ -14,10 +14,18 @@ use toml::de::{DeString, DeTable, DeValue};
 /// Why `key`, a long option (or near enough), is not a config key.
 fn command_line_only(key: &str) -> Option<String> {
     Some(match key {
-        "json" | "dry-run" | "shard" | "allow-empty" | "quiet" | "verbose" | "location-trusted" => {
+        "json"
+        | "dry-run"
+        | "shard"
+        | "allow-empty"
+        | "quiet"
+        | "verbose"
+        | "location-trusted"
+        | "content-disposition" => {
             format!("--{key} is chosen per run, on the command line")
         }
         "config" => "a config file cannot name another one".to_string(),
+        "output" => "-o names the one file of a run's input; it is not a setting".to_string(),
         "insecure" | "k" => {
             "--insecure is chosen per run, on the command line: a file must not turn off \
              certificate checks for every run"

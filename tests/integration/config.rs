@@ -353,19 +353,21 @@ fn is_setting(line: &str) -> bool {
 }
 
 /// Long options that are deliberately not config keys, and why.
-const NOT_IN_CONFIG: [&str; 14] = [
-    "json",             // per run: a flag without --no-json could never be undone
-    "input-file",       // per run, like the SOURCEs
-    "continue",         // does nothing: resume is always on
-    "dry-run",          // per run
-    "shard",            // per run (one machine's slice)
-    "allow-empty",      // per run, a flag
-    "quiet",            // per run, a flag
-    "verbose",          // per run, a flag (RUST_LOG does the rest)
-    "location-trusted", // a flag: trusting redirects is decided per run
-    "insecure",         // per run: no file may turn certificate checks off for every run
-    "config",           // chooses the file itself
-    "profile",          // chooses a table of the file
+const NOT_IN_CONFIG: [&str; 16] = [
+    "json",                // per run: a flag without --no-json could never be undone
+    "input-file",          // per run, like the SOURCEs
+    "continue",            // does nothing: resume is always on
+    "dry-run",             // per run
+    "shard",               // per run (one machine's slice)
+    "allow-empty",         // per run, a flag
+    "quiet",               // per run, a flag
+    "verbose",             // per run, a flag (RUST_LOG does the rest)
+    "location-trusted",    // a flag: trusting redirects is decided per run
+    "output",              // names the one file of this run's input
+    "content-disposition", // a flag, per run
+    "insecure",            // per run: no file may turn certificate checks off for every run
+    "config",              // chooses the file itself
+    "profile",             // chooses a table of the file
     "help",
     "version",
 ];

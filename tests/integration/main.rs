@@ -14,6 +14,7 @@ mod input;
 mod json_summary;
 mod library;
 mod manifest;
+mod names;
 mod on_exist;
 mod poisoned;
 mod progress;

@@ -13,7 +13,8 @@ mod split;
 use crate::checksum::{Digests, Hashers};
 use crate::engine::context::Ctx;
 use crate::engine::failure::{AttemptError, failed, io_error};
-use crate::engine::store::{self, Local};
+use crate::engine::naming;
+use crate::engine::store::{self, Existing, Local};
 use crate::error::FailureKind;
 use crate::plan::{FileConfig, FileId};
 use negotiate::Body;
@@ -29,6 +30,8 @@ pub(in crate::engine) struct Fetched {
     pub has_meta: bool,
     /// A small body still in memory: not written yet (a file thread stores it).
     pub body: Option<Vec<bytes::Bytes>>,
+    /// Where the file lands when the server named it (else its planned destination).
+    pub dest: Option<PathBuf>,
 }
 
 /// Runs one attempt for `file` from `url`, writing to `part`: waits for a connection slot to
@@ -66,6 +69,25 @@ async fn fetch(
     } else {
         Local::Fresh { warning: None }
     };
+    // The name a server gave in an earlier attempt or run, for bytes that continue it.
+    let kept_name = match &local {
+        Local::Resume { meta, .. } | Local::Ranges { meta } => meta.name.clone(),
+        Local::Fresh { .. } => None,
+    };
+    receive(ctx, id, file, url, part, local, kept_name).await
+}
+
+/// Negotiates and receives the body. A name the server gave is settled (claimed, and checked against what is on disk) before any byte of the
+/// body is written, so a file kept under it is not fetched.
+async fn receive(
+    ctx: &Ctx,
+    id: FileId,
+    file: &FileConfig,
+    url: &url::Url,
+    part: &Path,
+    local: Local,
+    kept_name: Option<String>,
+) -> Result<Fetched, AttemptError> {
     let body = match local {
         Local::Fresh { warning } => {
             if let Some(w) = warning {
@@ -79,7 +101,10 @@ async fn fetch(
         Local::Ranges { meta } => {
             match negotiate::resumed_ranges(ctx, file, url, part, meta).await? {
                 Ok((first, meta)) => {
-                    return split::download(ctx, id, file, url, part, Some(first), meta).await;
+                    let dest = settle_name(ctx, id, file, kept_name.as_deref()).await?;
+                    let fetched =
+                        split::download(ctx, id, file, url, part, Some(first), meta).await?;
+                    return Ok(Fetched { dest, ..fetched });
                 }
                 Err(body) => body,
             }
@@ -87,6 +112,7 @@ async fn fetch(
     };
     match body {
         Body::Complete { len, http_status } => {
+            let dest = settle_name(ctx, id, file, kept_name.as_deref()).await?;
             let hashers = hash_prefix(ctx, part, len, file).await?;
             Ok(Fetched {
                 bytes: len,
@@ -94,15 +120,21 @@ async fn fetch(
                 http_status,
                 has_meta: true,
                 body: None,
+                dest,
             })
         }
         Body::Stream {
             response,
             start: 0,
             total,
-            fresh_meta: Some(meta),
+            fresh_meta: Some(mut meta),
         } if ctx.config.split > 1 && split::eligible(&response, total, Some(&meta)) => {
-            split::download(ctx, id, file, url, part, Some((response, 0)), meta).await
+            let name = naming::server_name(&ctx.config, file, url, &response);
+            let dest = settle_name(ctx, id, file, name.as_deref()).await?;
+            meta.name = name;
+            let first = Some((response, 0));
+            let fetched = split::download(ctx, id, file, url, part, first, meta).await?;
+            Ok(Fetched { dest, ..fetched })
         }
         Body::Stream {
             response,
@@ -115,7 +147,14 @@ async fn fetch(
             }
             let http_status = response.status().as_u16();
             let has_meta = start > 0 || fresh_meta.is_some();
-            if let Some(meta) = fresh_meta {
+            let name = if start == 0 {
+                naming::server_name(&ctx.config, file, url, &response)
+            } else {
+                kept_name
+            };
+            let dest = settle_name(ctx, id, file, name.as_deref()).await?;
+            if let Some(mut meta) = fresh_meta {
+                meta.name = name;
                 let meta_file = store::meta_path(part);
                 meta.store_off_thread(&meta_file)
                     .await
@@ -130,8 +169,36 @@ async fn fetch(
                 http_status,
                 has_meta,
                 body: streamed.body,
+                dest,
             })
         }
+    }
+}
+
+/// Where the file lands when the server named it `name`: claimed among the run's names, and
+/// checked against what is already there under the on-exist policy. `None`: the planned
+/// destination. Deciding again for the same file and name gives the same answer.
+async fn settle_name(
+    ctx: &Ctx,
+    id: FileId,
+    file: &FileConfig,
+    name: Option<&str>,
+) -> Result<Option<PathBuf>, AttemptError> {
+    let Some(name) = name else { return Ok(None) };
+    let planned = ctx.plan.destination(file);
+    let dest = ctx.names.claim(&ctx.plan, id, name);
+    if dest == planned {
+        return Ok(None);
+    }
+    let config = &ctx.config;
+    match store::check_existing(&dest, config.on_exist, file.checksum(), config.sha256).await {
+        Existing::Download => Ok(Some(dest)),
+        Existing::Skip { bytes, sha256 } => Err(AttemptError::Kept {
+            landed: dest,
+            bytes,
+            sha256,
+        }),
+        Existing::Fail(error) => Err(error.into()),
     }
 }
 

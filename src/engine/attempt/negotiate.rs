@@ -246,6 +246,7 @@ mod tests {
             last_modified: last_modified.map(Into::into),
             total: Some(10),
             done: None,
+            name: None,
         }
     }
 

@@ -180,6 +180,7 @@ pub(in crate::engine) async fn download(
         http_status: StatusCode::PARTIAL_CONTENT.as_u16(),
         has_meta: true,
         body: None,
+        dest: None,
     })
 }
 

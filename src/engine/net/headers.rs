@@ -1,5 +1,6 @@
 //! What response headers mean: `Retry-After`, `Content-Range` (satisfied and unsatisfied
-//! forms) and `Accept-Ranges`. Pure parsing; callers decide what to do with the answers.
+//! forms), `Accept-Ranges` and `Content-Disposition`. Pure parsing; callers decide what to do
+//! with the answers.
 
 use std::time::{Duration, SystemTime};
 
@@ -54,9 +55,126 @@ pub(in crate::engine) fn parse_unsatisfied_range(value: &str) -> Option<u64> {
         .ok()
 }
 
+/// The file name a `Content-Disposition` value suggests (RFC 6266): `filename*` (RFC 8187:
+/// `UTF-8` or `ISO-8859-1`, percent-encoded) first, then `filename` (a token or a quoted
+/// string). Raw text: the caller sanitises it like any name from a server.
+pub(in crate::engine) fn content_disposition_filename(value: &str) -> Option<String> {
+    let params = disposition_params(value);
+    let extended = params
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("filename*"))
+        .find_map(|(_, value)| decode_ext_value(value));
+    extended.or_else(|| {
+        params
+            .into_iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("filename"))
+            .map(|(_, value)| value)
+    })
+}
+
+/// The `name=value` parameters after the disposition type, quoted strings unquoted.
+fn disposition_params(value: &str) -> Vec<(String, String)> {
+    let mut params = Vec::new();
+    let mut chars = value.chars().peekable();
+    // The disposition type itself.
+    for c in chars.by_ref() {
+        if c == ';' {
+            break;
+        }
+    }
+    loop {
+        let name: String = chars.by_ref().take_while(|&c| c != '=').collect();
+        let name = name.trim().trim_start_matches(';').trim().to_string();
+        if name.is_empty() {
+            return params;
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    '"' => break,
+                    c => value.push(c),
+                }
+            }
+            for c in chars.by_ref() {
+                if c == ';' {
+                    break;
+                }
+            }
+        } else {
+            value = chars.by_ref().take_while(|&c| c != ';').collect();
+            value = value.trim().to_string();
+        }
+        params.push((name, value));
+    }
+}
+
+/// An RFC 8187 `ext-value`: `charset'language'percent-encoded`.
+fn decode_ext_value(value: &str) -> Option<String> {
+    let mut parts = value.splitn(3, '\'');
+    let charset = parts.next()?.trim();
+    let _language = parts.next()?;
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(parts.next()?).collect();
+    if charset.eq_ignore_ascii_case("utf-8") {
+        String::from_utf8(bytes).ok()
+    } else if charset.eq_ignore_ascii_case("iso-8859-1") {
+        Some(bytes.into_iter().map(char::from).collect())
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_disposition_table() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("attachment; filename=report.pdf", Some("report.pdf")),
+            (
+                "attachment; filename=\"two words.pdf\"",
+                Some("two words.pdf"),
+            ),
+            ("inline; FILENAME=\"a\\\"b.txt\"", Some("a\"b.txt")),
+            (
+                "attachment; filename=\"fallback.txt\"; filename*=UTF-8''%E2%82%AC%20rates.txt",
+                Some("\u{20ac} rates.txt"),
+            ),
+            (
+                "attachment; filename*=iso-8859-1'en'%E9t%E9.txt",
+                Some("\u{e9}t\u{e9}.txt"),
+            ),
+            // An unknown charset falls back to the plain name.
+            (
+                "attachment; filename*=koi8-r''%C1; filename=plain.txt",
+                Some("plain.txt"),
+            ),
+            (
+                "attachment; filename=\"semi;colon.txt\"; size=3",
+                Some("semi;colon.txt"),
+            ),
+            (
+                "attachment; filename=../../etc/passwd",
+                Some("../../etc/passwd"),
+            ),
+            ("attachment", None),
+            ("attachment; size=12", None),
+            ("", None),
+        ];
+        for (value, want) in cases {
+            assert_eq!(
+                content_disposition_filename(value).as_deref(),
+                *want,
+                "{value:?}"
+            );
+        }
+    }
 
     #[test]
     fn content_range_table() {

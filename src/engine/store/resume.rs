@@ -29,6 +29,10 @@ pub(in crate::engine) struct Meta {
     /// contiguous prefix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub done: Option<Vec<[u64; 2]>>,
+    /// The name the server gave the file (`--content-disposition`, or a redirect), so that a
+    /// resumed download lands under the same name even if the rest comes without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 impl Meta {
@@ -53,6 +57,7 @@ impl Meta {
             last_modified,
             total,
             done: None,
+            name: None,
         })
     }
 
@@ -200,6 +205,7 @@ mod tests {
             last_modified: None,
             total: Some(10),
             done: None,
+            name: None,
         };
         assert_eq!(inspect(&part, &url), Local::Fresh { warning: None });
 
