@@ -22,4 +22,5 @@ mod retry;
 mod safety;
 mod signals;
 mod split;
+mod update;
 mod validation;

@@ -2,7 +2,7 @@
 //! `.part`, the missing ranges of a split download), then stream the answer through the one
 //! body loop (`body`) into the whole-file sink (`single`) or into pieces over several
 //! connections (`split`). It neither decides to retry nor renames onto the final name; it
-//! says what happened.
+//! says what happened: the file fetched, or (to a conditional request) nothing newer.
 
 mod body;
 mod negotiate;
@@ -18,6 +18,16 @@ use crate::error::FailureKind;
 use crate::plan::{FileConfig, FileId};
 use negotiate::Body;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// What an attempt ended with.
+pub(in crate::engine) enum Answer {
+    Fetched(Fetched),
+    /// The server has no version newer than the `since` date asked about (`304`).
+    NotModified {
+        http_status: u16,
+    },
+}
 
 /// A file whose bytes are all in its `.part`, hashed.
 pub(in crate::engine) struct Fetched {
@@ -29,12 +39,15 @@ pub(in crate::engine) struct Fetched {
     pub has_meta: bool,
     /// A small body still in memory: not written yet (a file thread stores it).
     pub body: Option<Vec<bytes::Bytes>>,
+    /// The server's `Last-Modified` for this version: the file's modification time.
+    pub last_modified: Option<SystemTime>,
 }
 
 /// Runs one attempt for `file` from `url`, writing to `part`: waits for a connection slot to
 /// the host, fetches, and tells the host state whether a connection could be made. `look`
 /// is false when the part and its metadata are known not to exist (no need to ask the file
-/// system).
+/// system). `since` makes a fresh request conditional (If-Modified-Since); the resume of a
+/// `.part` is not (its `If-Range` already names the version it continues).
 pub(in crate::engine) async fn attempt(
     ctx: &Ctx,
     id: FileId,
@@ -42,10 +55,11 @@ pub(in crate::engine) async fn attempt(
     url: &url::Url,
     part: &Path,
     look: bool,
-) -> Result<Fetched, AttemptError> {
+    since: Option<SystemTime>,
+) -> Result<Answer, AttemptError> {
     let run = ctx
         .net
-        .with_host_slot(url, fetch(ctx, id, file, url, part, look));
+        .with_host_slot(url, fetch(ctx, id, file, url, part, look, since));
     tokio::select! {
         result = run => result,
         () = ctx.cancel.aborted() => Err(AttemptError::Cancelled),
@@ -59,7 +73,8 @@ async fn fetch(
     url: &url::Url,
     part: &Path,
     look: bool,
-) -> Result<Fetched, AttemptError> {
+    since: Option<SystemTime>,
+) -> Result<Answer, AttemptError> {
     // A few metadata calls on the page cache: cheaper inline than handed to a thread.
     let local = if look {
         store::inspect(part, url)
@@ -71,7 +86,7 @@ async fn fetch(
             if let Some(w) = warning {
                 tracing::warn!("{w}");
             }
-            negotiate::fresh(ctx, file, url).await?
+            negotiate::fresh(ctx, file, url, since).await?
         }
         Local::Resume { offset, meta } => {
             negotiate::resumed(ctx, file, url, part, offset, meta).await?
@@ -79,22 +94,34 @@ async fn fetch(
         Local::Ranges { meta } => {
             match negotiate::resumed_ranges(ctx, file, url, part, meta).await? {
                 Ok((first, meta)) => {
-                    return split::download(ctx, id, file, url, part, Some(first), meta).await;
+                    return split::download(ctx, id, file, url, part, Some(first), meta)
+                        .await
+                        .map(Answer::Fetched);
                 }
                 Err(body) => body,
             }
         }
     };
-    match body {
-        Body::Complete { len, http_status } => {
+    let fetched = match body {
+        Body::NotModified => {
+            return Ok(Answer::NotModified {
+                http_status: reqwest::StatusCode::NOT_MODIFIED.as_u16(),
+            });
+        }
+        Body::Complete {
+            len,
+            http_status,
+            last_modified,
+        } => {
             let hashers = hash_prefix(ctx, part, len, file).await?;
-            Ok(Fetched {
+            Fetched {
                 bytes: len,
                 digests: hashers.finish(),
                 http_status,
                 has_meta: true,
                 body: None,
-            })
+                last_modified,
+            }
         }
         Body::Stream {
             response,
@@ -102,7 +129,7 @@ async fn fetch(
             total,
             fresh_meta: Some(meta),
         } if ctx.config.split > 1 && split::eligible(&response, total, Some(&meta)) => {
-            split::download(ctx, id, file, url, part, Some((response, 0)), meta).await
+            split::download(ctx, id, file, url, part, Some((response, 0)), meta).await?
         }
         Body::Stream {
             response,
@@ -114,6 +141,7 @@ async fn fetch(
                 ctx.say_once_no_split(url);
             }
             let http_status = response.status().as_u16();
+            let last_modified = crate::engine::net::headers::last_modified(response.headers());
             let has_meta = start > 0 || fresh_meta.is_some();
             if let Some(meta) = fresh_meta {
                 let meta_file = store::meta_path(part);
@@ -124,15 +152,17 @@ async fn fetch(
             let streamed = single::download(ctx, id, file, response, part, start, total)
                 .await
                 .map_err(|e| e.with_status(http_status))?;
-            Ok(Fetched {
+            Fetched {
                 bytes: streamed.bytes,
                 digests: streamed.digests,
                 http_status,
                 has_meta,
                 body: streamed.body,
-            })
+                last_modified,
+            }
         }
-    }
+    };
+    Ok(Answer::Fetched(fetched))
 }
 
 /// The hashers this file needs.

@@ -11,7 +11,8 @@ mod request;
 pub(super) use hosts::host_key;
 pub(super) use rate::RateLimit;
 pub(super) use request::{
-    Connection, cause, checked, send, send_range, status_failure, status_text,
+    Connection, cause, checked, send, send_if_modified_since, send_range, status_failure,
+    status_text,
 };
 
 use super::config::EngineConfig;
