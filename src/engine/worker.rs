@@ -67,7 +67,11 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
     let (mut fetched, attempts) = match attempts(ctx, id, &part, since).await {
         Ok((Answer::Fetched(fetched), attempts)) => (fetched, attempts),
         Ok((Answer::NotModified { http_status }, attempts)) => {
-            // The server has nothing newer: the file stays exactly as it was.
+            // The server has nothing newer: the file stays exactly as it was. A `.part` here
+            // could not be resumed (the request was a fresh one) and has no more use.
+            if attempts > 1 || ctx.dirs.may_exist(&part) {
+                store::remove_part(&part);
+            }
             return Event::Skipped {
                 id,
                 bytes: current.map_or(0, |(bytes, _)| bytes),

@@ -126,6 +126,8 @@ fn update_keeps_an_unchanged_file_after_one_conditional_request() {
     let s = FaultServer::start([("/a.txt", conditional("fresh", OLD))]);
     let ws = Workspace::new();
     write_dated(&ws, "a.txt", MINE, OLD);
+    // A part without resume metadata cannot be continued: it is not kept either.
+    ws.write_out("a.txt.part", "junk");
     let run = ws.run(
         ws.fetch()
             .args(["--json", "--progress", "plain", "--on-exist", "update"])
