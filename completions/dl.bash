@@ -153,7 +153,7 @@ _dl() {
                     return 0
                     ;;
                 --on-exist)
-                    COMPREPLY=($(compgen -W "skip overwrite rename fail" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "skip overwrite update rename fail" -- "${cur}"))
                     return 0
                     ;;
                 --output)

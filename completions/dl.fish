@@ -37,8 +37,9 @@ bars\t'Live bars: one per active file plus an overall bar'
 plain\t'One line per finished file'
 ndjson\t'One JSON event per line'
 none\t'Nothing'"
-complete -c dl -n "__fish_dl_using_subcommand fetch" -l on-exist -d 'When the final file already exists [default: skip]' -r -f -a "skip\t'Leave it and report the file as skipped (verified against the checksum when one is given)'
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l on-exist -d 'When the final file already exists [default: skip]' -r -f -a "skip\t'Leave it and report the file as skipped (verified against the checksum when one is given; without one, any file under the name counts as done)'
 overwrite\t'Replace it, atomically, once the new file is complete and verified'
+update\t'Replace it only when the server has a newer one (If-Modified-Since the file\'s modification time), or when it does not match the checksum'
 rename\t'Keep it and save the new file as NAME.1.EXT (the first free number)'
 fail\t'Leave it and report the file as failed'"
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s o -l output -d 'Name of the file when the input is exactly one URL: a path inside --dir (e.g. report.pdf or docs/report.pdf)' -r

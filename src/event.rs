@@ -3,6 +3,7 @@
 
 use crate::error::FileError;
 use crate::plan::FileId;
+use crate::summary::SkipReason;
 use serde::{Serialize, Serializer};
 use std::time::Duration;
 
@@ -47,6 +48,11 @@ pub enum Event {
         bytes: u64,
         /// Set when the existing file was verified against the manifest checksum.
         sha256: Option<String>,
+        reason: SkipReason,
+        /// Requests made (1 when the server was asked whether the file changed).
+        attempts: u32,
+        /// The status of that request (`304`).
+        http_status: Option<u16>,
     },
     /// The file failed; nothing was left under its final name.
     Failed {

@@ -70,4 +70,4 @@ pub use engine::{Cancel, Engine, EngineConfig, OnExist, RetryPolicy};
 pub use error::{Diagnostic, Error, FailureKind, FileError};
 pub use event::Event;
 pub use plan::{FileConfig, FileId, Plan};
-pub use summary::{FileReport, FileStatus, RunSummary, Stats};
+pub use summary::{FileReport, FileStatus, RunSummary, SkipReason, Stats};

@@ -8,11 +8,15 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OnExist {
-    /// Leave it and report the file as skipped (verified against the checksum when one is given).
+    /// Leave it and report the file as skipped (verified against the checksum when one is
+    /// given; without one, any file under the name counts as done).
     #[default]
     Skip,
     /// Replace it, atomically, once the new file is complete and verified.
     Overwrite,
+    /// Replace it only when the server has a newer one (If-Modified-Since the file's
+    /// modification time), or when it does not match the checksum.
+    Update,
     /// Keep it and save the new file as NAME.1.EXT (the first free number).
     Rename,
     /// Leave it and report the file as failed.

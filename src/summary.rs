@@ -73,7 +73,7 @@ pub struct FileReport {
     pub status: FileStatus,
     /// Size of the file: downloaded (completed) or already there (skipped); 0 otherwise.
     pub bytes: u64,
-    /// Requests made for this file in this run (0 when skipped).
+    /// Requests made for this file in this run (0 when skipped without asking the server).
     pub attempts: u32,
     /// Status of the last HTTP response, if there was one.
     pub http_status: Option<u16>,
@@ -82,6 +82,32 @@ pub struct FileReport {
     pub sha256: Option<String>,
     /// Why the file failed or was cancelled; `null` otherwise.
     pub error: Option<ErrorReport>,
+    /// Why a skipped file was left alone; `null` for other files. Added within schema 1: a
+    /// summary without it reads as `null`.
+    #[serde(default)]
+    pub reason: Option<SkipReason>,
+}
+
+/// Why an existing file was kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// A file was under the name (`--on-exist skip`; its content was not checked).
+    Exists,
+    /// It matches the manifest checksum.
+    Verified,
+    /// The server answered `304 Not Modified` to `--on-exist update`'s conditional request.
+    Unchanged,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Exists => "exists",
+            SkipReason::Verified => "verified",
+            SkipReason::Unchanged => "unchanged",
+        }
+    }
 }
 
 /// A failure, typed for scripts.

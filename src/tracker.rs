@@ -4,7 +4,7 @@
 use crate::error::FileError;
 use crate::event::Event;
 use crate::plan::Plan;
-use crate::summary::{ErrorReport, FileReport, FileStatus, RunSummary, SCHEMA, Stats};
+use crate::summary::{ErrorReport, FileReport, FileStatus, RunSummary, SCHEMA, SkipReason, Stats};
 use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -25,6 +25,7 @@ struct FileState {
     sha256: Option<Box<str>>,
     error: Option<Box<FileError>>,
     renamed_to: Option<Box<str>>,
+    reason: Option<SkipReason>,
 }
 
 /// Per-file state and running totals of a run.
@@ -99,9 +100,19 @@ impl Tracker {
                 self.bytes_done += bytes;
                 Some(FileStatus::Completed)
             }
-            Event::Skipped { bytes, sha256, .. } => {
+            Event::Skipped {
+                bytes,
+                sha256,
+                reason,
+                attempts,
+                http_status,
+                ..
+            } => {
                 file.bytes = *bytes;
                 file.sha256 = sha256.as_deref().map(Into::into);
+                file.reason = Some(*reason);
+                file.attempts = *attempts;
+                file.http_status = *http_status;
                 Some(FileStatus::Skipped)
             }
             Event::Failed {
@@ -189,6 +200,7 @@ impl Tracker {
             http_status: state.http_status,
             sha256: state.sha256.as_deref().map(str::to_string),
             error,
+            reason: state.reason,
         }
     }
 
@@ -308,6 +320,9 @@ mod tests {
             id: 2,
             bytes: 5,
             sha256: None,
+            reason: SkipReason::Unchanged,
+            attempts: 1,
+            http_status: Some(304),
         });
         t.apply(&Event::Cancelled { id: 3 });
         assert_eq!((t.active(), t.done()), (0, 4));
@@ -334,6 +349,12 @@ mod tests {
             ("http_status", true, 6)
         );
         assert_eq!(s.files[3].error.as_ref().unwrap().kind, "cancelled");
+        let skipped = &s.files[2];
+        assert_eq!(
+            (skipped.reason, skipped.attempts, skipped.http_status),
+            (Some(SkipReason::Unchanged), 1, Some(304))
+        );
+        assert_eq!(s.files[0].reason, None, "only skipped files say why");
     }
 
     #[test]

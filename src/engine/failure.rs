@@ -18,6 +18,7 @@ pub(super) enum AttemptError {
         landed: std::path::PathBuf,
         bytes: u64,
         sha256: Option<String>,
+        reason: crate::summary::SkipReason,
     },
 }
 

@@ -1,7 +1,7 @@
 //! One file's life: the on-exist policy, the attempt loop with retries and mirror failover,
 //! verification, and placing the result. Every path ends in exactly one final event.
 
-use super::attempt::{self, Fetched};
+use super::attempt::{self, Answer};
 use super::cancel::Phase;
 use super::context::Ctx;
 use super::failure::{AttemptError, Failure};
@@ -12,8 +12,9 @@ use crate::event::{Event, StopCause};
 use crate::paths;
 use crate::plan::FileId;
 use crate::policy::{OnExist, RetryOverride};
+use crate::summary::SkipReason;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// Downloads one file and emits its events, ending in exactly one final event.
 pub(super) async fn run_file(ctx: &Ctx, id: FileId) {
@@ -33,11 +34,27 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
         );
         return failed(id, error, 0, None);
     }
+    // With `--on-exist update`: the existing file's length and modification time.
+    let mut current = None;
     if ctx.dirs.may_exist(&dest) {
         let checksum = file.checksum();
         match store::check_existing(&dest, mode, checksum, ctx.config.sha256).await {
             Existing::Download => {}
-            Existing::Skip { bytes, sha256 } => return Event::Skipped { id, bytes, sha256 },
+            Existing::Update { bytes, since } => current = Some((bytes, since)),
+            Existing::Skip {
+                bytes,
+                sha256,
+                reason,
+            } => {
+                return Event::Skipped {
+                    id,
+                    bytes,
+                    sha256,
+                    reason,
+                    attempts: 0,
+                    http_status: None,
+                };
+            }
             Existing::Fail(error) => return failed(id, error, 0, None),
         }
     }
@@ -46,8 +63,24 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
         return failed(id, FileError::new(FailureKind::Io, e.to_string()), 0, None);
     }
     ctx.emit(Event::Started { id });
-    let (mut fetched, attempts) = match attempts(ctx, id, &part).await {
-        Ok(done) => done,
+    let since = current.map(|(_, since)| since);
+    let (mut fetched, attempts) = match attempts(ctx, id, &part, since).await {
+        Ok((Answer::Fetched(fetched), attempts)) => (fetched, attempts),
+        Ok((Answer::NotModified { http_status }, attempts)) => {
+            // The server has nothing newer: the file stays exactly as it was. A `.part` here
+            // could not be resumed (the request was a fresh one) and has no more use.
+            if attempts > 1 || ctx.dirs.may_exist(&part) {
+                store::remove_part(&part);
+            }
+            return Event::Skipped {
+                id,
+                bytes: current.map_or(0, |(bytes, _)| bytes),
+                sha256: None,
+                reason: SkipReason::Unchanged,
+                attempts,
+                http_status: Some(http_status),
+            };
+        }
         Err(event) => {
             if let Event::Failed {
                 error, attempts, ..
@@ -89,6 +122,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
                 body,
                 // No `.part` to replace: none was there, and no earlier attempt made one.
                 attempts == 1 && !ctx.dirs.may_exist(&part),
+                fetched.last_modified,
             )
             .await
             .map_err(|e| {
@@ -97,7 +131,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
                 }
                 e.error
             }),
-        None => place_part(&part, &target, mode).await,
+        None => place_part(&part, &target, mode, fetched.last_modified).await,
     };
     match placed {
         Ok(landed) => Event::Completed {
@@ -117,10 +151,15 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
 
 /// Moves a verified `.part` onto `dest` from the blocking pool: a rename changes a directory,
 /// time in which the async thread would receive nothing.
-async fn place_part(part: &Path, dest: &Path, mode: OnExist) -> Result<PathBuf, FileError> {
+async fn place_part(
+    part: &Path,
+    dest: &Path,
+    mode: OnExist,
+    modified: Option<SystemTime>,
+) -> Result<PathBuf, FileError> {
     let (part, dest) = (part.to_path_buf(), dest.to_path_buf());
     let shown = dest.clone();
-    tokio::task::spawn_blocking(move || store::place(Staged::Part(&part), &dest, mode))
+    tokio::task::spawn_blocking(move || store::place(Staged::Part(&part), &dest, mode, modified))
         .await
         .unwrap_or_else(|e| {
             Err(FileError::new(
@@ -132,8 +171,14 @@ async fn place_part(part: &Path, dest: &Path, mode: OnExist) -> Result<PathBuf, 
 
 /// Attempts until one succeeds, a permanent failure, the retry budget is spent, or the run
 /// is stopped; `retry::decide` says what follows each failure. Mirrors take turns, each
-/// attempt moving to the next URL.
-async fn attempts(ctx: &Ctx, id: FileId, part: &Path) -> Result<(Fetched, u32), Event> {
+/// attempt moving to the next URL. `since` asks each fresh attempt for a version newer than
+/// that time only.
+async fn attempts(
+    ctx: &Ctx,
+    id: FileId,
+    part: &Path,
+    since: Option<SystemTime>,
+) -> Result<(Answer, u32), Event> {
     let file = ctx.plan.file(id);
     let policy = RetryOverride::apply(file.retry(), ctx.config.retry);
     let max_attempts = policy.retries.saturating_add(1);
@@ -145,20 +190,28 @@ async fn attempts(ctx: &Ctx, id: FileId, part: &Path) -> Result<(Fetched, u32), 
         // at what earlier attempts left.
         let look =
             attempt > 1 || ctx.dirs.may_exist(part) || ctx.dirs.may_exist(&store::meta_path(part));
-        let failure = match attempt::attempt(ctx, id, file, url, part, look).await {
-            Ok(fetched) => return Ok((fetched, attempt)),
+        let failure = match attempt::attempt(ctx, id, file, url, part, look, since).await {
+            Ok(answer) => return Ok((answer, attempt)),
             Err(AttemptError::Cancelled) => return Err(Event::Cancelled { id }),
             Err(AttemptError::Kept {
                 landed,
                 bytes,
                 sha256,
+                reason,
             }) => {
                 tracing::info!(
                     "{} is already there (the server's name for {}); kept",
                     landed.display(),
                     file.path()
                 );
-                return Err(Event::Skipped { id, bytes, sha256 });
+                return Err(Event::Skipped {
+                    id,
+                    bytes,
+                    sha256,
+                    reason,
+                    attempts: attempt,
+                    http_status: None,
+                });
             }
             Err(AttemptError::Failed(failure)) => failure,
         };

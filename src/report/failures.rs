@@ -56,6 +56,7 @@ mod tests {
             attempts: 1,
             http_status: Some(404),
             sha256: None,
+            reason: None,
             error: Some(ErrorReport {
                 kind: "http_status".into(),
                 retryable: false,

@@ -3,6 +3,7 @@
 use super::{Size, sanitize, shown_path};
 use crate::event::{Event, StopCause};
 use crate::plan::Plan;
+use crate::summary::SkipReason;
 use std::io::Write;
 
 pub(super) struct Plain {
@@ -52,11 +53,11 @@ impl Plain {
                 ),
                 None => writeln!(out, "done    {} ({})", path(*id), Size(*bytes)),
             },
-            Event::Skipped { id, sha256, .. } => {
-                let why = if sha256.is_some() {
-                    "exists, checksum verified"
-                } else {
-                    "exists"
+            Event::Skipped { id, reason, .. } => {
+                let why = match reason {
+                    SkipReason::Exists => "exists",
+                    SkipReason::Verified => "exists, checksum verified",
+                    SkipReason::Unchanged => "unchanged on the server",
                 };
                 writeln!(out, "skip    {} ({why})", path(*id))
             }

@@ -119,6 +119,7 @@ mod tests {
             attempts: 1,
             http_status: Some(200),
             sha256: None,
+            reason: None,
             error: (status == FileStatus::Failed).then(|| ErrorReport {
                 kind: "http_status".into(),
                 retryable: false,

@@ -64,6 +64,14 @@ fn defaults_are_the_engines() {
 }
 
 #[test]
+fn update_is_an_on_exist_mode_in_config_files_and_on_the_command_line() {
+    let s = resolve(&[], Some("on-exist = \"update\"\n"), &[]).unwrap();
+    assert_eq!(s.engine.on_exist, OnExist::Update);
+    let s = resolve(&["--on-exist", "update"], None, &[]).unwrap();
+    assert_eq!(s.engine.on_exist, OnExist::Update);
+}
+
+#[test]
 fn each_level_wins_over_the_ones_below() {
     let file = "workers = 2\nretries = 2\n[profile.p]\nworkers = 3\nretries = 3\n";
     let workers = |extra: &[&str], vars: &[(&str, &str)]| {

@@ -24,4 +24,5 @@ mod safety;
 mod signals;
 mod split;
 mod tls;
+mod update;
 mod validation;

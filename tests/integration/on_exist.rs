@@ -1,5 +1,6 @@
-//! `--on-exist skip|overwrite|rename|fail`: a file the user already had is never replaced or
-//! truncated unless `overwrite` was asked for, and even then only by a verified download.
+//! `--on-exist skip|overwrite|rename|fail` (`update` has its own module): a file the user
+//! already had is never replaced or truncated unless `overwrite` was asked for, and even then
+//! only by a verified download.
 
 use crate::support::{FaultServer, Reply, Route, SAMPLE, SAMPLE_SHA256, Status, Workspace, body};
 
@@ -255,7 +256,7 @@ fn fail_reports_exists_without_a_request_and_leaves_the_file() {
 #[test]
 fn an_existing_directory_under_the_name_is_never_replaced() {
     let s = server();
-    for mode in ["skip", "overwrite", "rename", "fail"] {
+    for mode in ["skip", "overwrite", "update", "rename", "fail"] {
         let ws = Workspace::new();
         ws.write_out("a.txt/inside", MINE);
         let run = ws.run(

@@ -2,7 +2,7 @@
 //! `.part`, the missing ranges of a split download), then stream the answer through the one
 //! body loop (`body`) into the whole-file sink (`single`) or into pieces over several
 //! connections (`split`). It neither decides to retry nor renames onto the final name; it
-//! says what happened.
+//! says what happened: the file fetched, or (to a conditional request) nothing newer.
 
 mod body;
 mod negotiate;
@@ -19,6 +19,16 @@ use crate::error::FailureKind;
 use crate::plan::{FileConfig, FileId};
 use negotiate::Body;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// What an attempt ended with.
+pub(in crate::engine) enum Answer {
+    Fetched(Fetched),
+    /// The server has no version newer than the `since` date asked about (`304`).
+    NotModified {
+        http_status: u16,
+    },
+}
 
 /// A file whose bytes are all in its `.part`, hashed.
 pub(in crate::engine) struct Fetched {
@@ -32,12 +42,15 @@ pub(in crate::engine) struct Fetched {
     pub body: Option<Vec<bytes::Bytes>>,
     /// Where the file lands when the server named it (else its planned destination).
     pub dest: Option<PathBuf>,
+    /// The server's `Last-Modified` for this version: the file's modification time.
+    pub last_modified: Option<SystemTime>,
 }
 
 /// Runs one attempt for `file` from `url`, writing to `part`: waits for a connection slot to
 /// the host, fetches, and tells the host state whether a connection could be made. `look`
 /// is false when the part and its metadata are known not to exist (no need to ask the file
-/// system).
+/// system). `since` makes a fresh request conditional (If-Modified-Since); the resume of a
+/// `.part` is not (its `If-Range` already names the version it continues).
 pub(in crate::engine) async fn attempt(
     ctx: &Ctx,
     id: FileId,
@@ -45,10 +58,11 @@ pub(in crate::engine) async fn attempt(
     url: &url::Url,
     part: &Path,
     look: bool,
-) -> Result<Fetched, AttemptError> {
+    since: Option<SystemTime>,
+) -> Result<Answer, AttemptError> {
     let run = ctx
         .net
-        .with_host_slot(url, fetch(ctx, id, file, url, part, look));
+        .with_host_slot(url, fetch(ctx, id, file, url, part, look, since));
     tokio::select! {
         result = run => result,
         () = ctx.cancel.aborted() => Err(AttemptError::Cancelled),
@@ -62,7 +76,8 @@ async fn fetch(
     url: &url::Url,
     part: &Path,
     look: bool,
-) -> Result<Fetched, AttemptError> {
+    since: Option<SystemTime>,
+) -> Result<Answer, AttemptError> {
     // A few metadata calls on the page cache: cheaper inline than handed to a thread.
     let local = if look {
         store::inspect(part, url)
@@ -74,26 +89,49 @@ async fn fetch(
         Local::Resume { meta, .. } | Local::Ranges { meta } => meta.name.clone(),
         Local::Fresh { .. } => None,
     };
-    receive(ctx, id, file, url, part, local, kept_name).await
+    let request = Request {
+        id,
+        file,
+        url,
+        part,
+        since,
+    };
+    receive(ctx, request, local, kept_name).await
 }
 
-/// Negotiates and receives the body. A name the server gave is settled (claimed, and checked against what is on disk) before any byte of the
-/// body is written, so a file kept under it is not fetched.
+/// What one attempt asks for.
+#[derive(Clone, Copy)]
+struct Request<'a> {
+    id: FileId,
+    file: &'a FileConfig,
+    url: &'a url::Url,
+    part: &'a Path,
+    /// Ask only for a version newer than this (`If-Modified-Since`).
+    since: Option<SystemTime>,
+}
+
+/// Negotiates and receives the body. A name the server gave is settled (claimed, and checked
+/// against what is on disk) before any byte of the body is written, so a file kept under it
+/// is not fetched.
 async fn receive(
     ctx: &Ctx,
-    id: FileId,
-    file: &FileConfig,
-    url: &url::Url,
-    part: &Path,
+    request: Request<'_>,
     local: Local,
     kept_name: Option<String>,
-) -> Result<Fetched, AttemptError> {
+) -> Result<Answer, AttemptError> {
+    let Request {
+        id,
+        file,
+        url,
+        part,
+        since,
+    } = request;
     let body = match local {
         Local::Fresh { warning } => {
             if let Some(w) = warning {
                 tracing::warn!("{w}");
             }
-            negotiate::fresh(ctx, file, url).await?
+            negotiate::fresh(ctx, file, url, since).await?
         }
         Local::Resume { offset, meta } => {
             negotiate::resumed(ctx, file, url, part, offset, meta).await?
@@ -104,24 +142,34 @@ async fn receive(
                     let dest = settle_name(ctx, id, file, kept_name.as_deref()).await?;
                     let fetched =
                         split::download(ctx, id, file, url, part, Some(first), meta).await?;
-                    return Ok(Fetched { dest, ..fetched });
+                    return Ok(Answer::Fetched(Fetched { dest, ..fetched }));
                 }
                 Err(body) => body,
             }
         }
     };
-    match body {
-        Body::Complete { len, http_status } => {
+    let fetched = match body {
+        Body::NotModified => {
+            return Ok(Answer::NotModified {
+                http_status: reqwest::StatusCode::NOT_MODIFIED.as_u16(),
+            });
+        }
+        Body::Complete {
+            len,
+            http_status,
+            last_modified,
+        } => {
             let dest = settle_name(ctx, id, file, kept_name.as_deref()).await?;
             let hashers = hash_prefix(ctx, part, len, file).await?;
-            Ok(Fetched {
+            Fetched {
                 bytes: len,
                 digests: hashers.finish(),
                 http_status,
                 has_meta: true,
                 body: None,
                 dest,
-            })
+                last_modified,
+            }
         }
         Body::Stream {
             response,
@@ -134,7 +182,7 @@ async fn receive(
             meta.name = name;
             let first = Some((response, 0));
             let fetched = split::download(ctx, id, file, url, part, first, meta).await?;
-            Ok(Fetched { dest, ..fetched })
+            Fetched { dest, ..fetched }
         }
         Body::Stream {
             response,
@@ -146,6 +194,7 @@ async fn receive(
                 ctx.say_once_no_split(url);
             }
             let http_status = response.status().as_u16();
+            let last_modified = crate::engine::net::headers::last_modified(response.headers());
             let has_meta = start > 0 || fresh_meta.is_some();
             let name = if start == 0 {
                 naming::server_name(&ctx.config, file, url, &response)
@@ -163,16 +212,18 @@ async fn receive(
             let streamed = single::download(ctx, id, file, response, part, start, total)
                 .await
                 .map_err(|e| e.with_status(http_status))?;
-            Ok(Fetched {
+            Fetched {
                 bytes: streamed.bytes,
                 digests: streamed.digests,
                 http_status,
                 has_meta,
                 body: streamed.body,
                 dest,
-            })
+                last_modified,
+            }
         }
-    }
+    };
+    Ok(Answer::Fetched(fetched))
 }
 
 /// Where the file lands when the server named it `name`: claimed among the run's names, and
@@ -193,11 +244,18 @@ async fn settle_name(
     let config = &ctx.config;
     match store::check_existing(&dest, config.on_exist, file.checksum(), config.sha256).await {
         Existing::Download => Ok(Some(dest)),
-        Existing::Skip { bytes, sha256 } => Err(AttemptError::Kept {
+        Existing::Skip {
+            bytes,
+            sha256,
+            reason,
+        } => Err(AttemptError::Kept {
             landed: dest,
             bytes,
             sha256,
+            reason,
         }),
+        // The response in hand is the server's current version: it replaces the file.
+        Existing::Update { .. } => Ok(Some(dest)),
         Existing::Fail(error) => Err(error.into()),
     }
 }

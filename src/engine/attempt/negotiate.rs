@@ -1,18 +1,24 @@
 //! The start of an attempt: which request to send (the whole file, the rest of a `.part`, the
 //! first missing range of a split download) and what the answer means for the bytes on disk.
 //! Anything that does not prove the server continues the very same version at the very
-//! offset starts the file over: nothing is ever spliced from two versions.
+//! offset starts the file over: nothing is ever spliced from two versions. A `304` answers
+//! only a request that asked "if modified since": it means the copy on disk is current.
 
 use crate::engine::context::Ctx;
 use crate::engine::failure::{AttemptError, failed};
-use crate::engine::net::headers::{parse_content_range, parse_unsatisfied_range};
-use crate::engine::net::{Connection, checked, send, send_range, status_failure};
+use crate::engine::net::headers::{
+    format_date, parse_content_range, parse_date, parse_unsatisfied_range,
+};
+use crate::engine::net::{
+    Connection, checked, send, send_if_modified_since, send_range, status_failure,
+};
 use crate::engine::store::{self, Meta};
 use crate::error::FailureKind;
 use crate::plan::FileConfig;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_RANGE, ETAG, LAST_MODIFIED};
 use std::path::Path;
+use std::time::SystemTime;
 
 /// Where the body of this attempt goes.
 #[allow(clippy::large_enum_variant)] // one short-lived value per attempt
@@ -24,18 +30,35 @@ pub(in crate::engine) enum Body {
         total: Option<u64>,
         fresh_meta: Option<Meta>,
     },
-    /// The part already holds the whole resource (a 416 that confirmed it).
-    Complete { len: u64, http_status: u16 },
+    /// The part already holds the whole resource (a 416 that confirmed it), last modified
+    /// at `last_modified` (what the saved metadata says).
+    Complete {
+        len: u64,
+        http_status: u16,
+        last_modified: Option<SystemTime>,
+    },
+    /// The server has nothing newer than the copy of the date asked about (`304`).
+    NotModified,
 }
 
-/// A request for the whole resource.
+/// A request for the whole resource; with `since`, only if it changed after that time.
 pub(in crate::engine) async fn fresh(
     ctx: &Ctx,
     file: &FileConfig,
     url: &url::Url,
+    since: Option<SystemTime>,
 ) -> Result<Body, AttemptError> {
-    let response = checked(send(&ctx.net, file, url, None).await?)?;
-    stream_from_start(response, url)
+    let response = match since.and_then(format_date) {
+        Some(date) => {
+            let response = send_if_modified_since(&ctx.net, file, url, &date).await?;
+            if response.status() == StatusCode::NOT_MODIFIED {
+                return Ok(Body::NotModified);
+            }
+            response
+        }
+        None => send(&ctx.net, file, url, None).await?,
+    };
+    stream_from_start(checked(response)?, url)
 }
 
 /// A response that is to be the whole file from its first byte. Only a `200 OK` is: any
@@ -144,6 +167,7 @@ pub(in crate::engine) async fn resumed(
             return Ok(Body::Complete {
                 len: offset,
                 http_status: status.as_u16(),
+                last_modified: meta.last_modified.as_deref().and_then(parse_date),
             });
         }
         tracing::warn!(
@@ -163,7 +187,7 @@ pub(in crate::engine) async fn resumed(
     }
     drop(response);
     forget_meta(part);
-    fresh(ctx, file, url).await
+    fresh(ctx, file, url, None).await
 }
 
 /// The first request of a resumed split download: the first missing range, guarded by
@@ -212,7 +236,7 @@ pub(in crate::engine) async fn resumed_ranges(
         part.display()
     );
     forget_meta(part);
-    fresh(ctx, file, url).await.map(Err)
+    fresh(ctx, file, url, None).await.map(Err)
 }
 
 /// Whether a response names the same version as the saved metadata: when a strong ETag was

@@ -96,6 +96,11 @@ pub(in crate::engine) async fn download(
     mut meta: Meta,
 ) -> Result<Fetched, AttemptError> {
     let total = meta.total.unwrap_or(0);
+    // The date of the version every piece was checked against (its `If-Range`).
+    let last_modified = meta
+        .last_modified
+        .as_deref()
+        .and_then(crate::engine::net::headers::parse_date);
     let done_before = meta.done.take().unwrap_or_default();
     let fresh = done_before.is_empty();
     let had: u64 = done_before.iter().map(|[a, b]| b.saturating_sub(*a)).sum();
@@ -181,6 +186,7 @@ pub(in crate::engine) async fn download(
         has_meta: true,
         body: None,
         dest: None,
+        last_modified,
     })
 }
 

@@ -1,6 +1,7 @@
 //! What response headers mean: `Retry-After`, `Content-Range` (satisfied and unsatisfied
-//! forms), `Accept-Ranges` and `Content-Disposition`. Pure parsing; callers decide what to do
-//! with the answers.
+//! forms), `Accept-Ranges`, `Content-Disposition` and `Last-Modified`; and the HTTP-date a
+//! conditional request sends. Pure parsing and formatting; callers decide what to do with
+//! the answers.
 
 use std::time::{Duration, SystemTime};
 
@@ -12,6 +13,31 @@ pub(in crate::engine) fn parse_retry_after(value: &str, now: SystemTime) -> Opti
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The resource's `Last-Modified` date, when the server sent one that parses.
+pub(in crate::engine) fn last_modified(headers: &reqwest::header::HeaderMap) -> Option<SystemTime> {
+    let value = headers.get(reqwest::header::LAST_MODIFIED)?.to_str().ok()?;
+    parse_date(value)
+}
+
+/// An HTTP-date (RFC 9110 §5.6.7, any of its three forms).
+pub(in crate::engine) fn parse_date(value: &str) -> Option<SystemTime> {
+    httpdate::parse_http_date(value.trim()).ok()
+}
+
+/// `when` as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), to the second below it.
+/// `None` for a time an HTTP-date cannot name (before 1970 or after 9999): the caller then
+/// asks unconditionally.
+pub(in crate::engine) fn format_date(when: SystemTime) -> Option<String> {
+    let secs = when.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_secs();
+    // 9999-12-31T23:59:59Z: httpdate panics past it.
+    if secs > 253_402_300_799 {
+        return None;
+    }
+    Some(httpdate::fmt_http_date(
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs),
+    ))
 }
 
 /// Whether the server says it takes byte ranges (`Accept-Ranges: bytes`).
@@ -195,6 +221,36 @@ mod tests {
         }
         assert_eq!(parse_unsatisfied_range("bytes */1234"), Some(1234));
         assert_eq!(parse_unsatisfied_range("bytes 0-1/2"), None);
+    }
+
+    #[test]
+    fn http_dates_round_trip_to_the_second() {
+        const LM: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
+        let when = parse_date(LM).unwrap();
+        assert_eq!(format_date(when).as_deref(), Some(LM));
+        // Sub-second precision is dropped, never rounded up past the file's time.
+        let later = when + Duration::from_millis(999);
+        assert_eq!(format_date(later).as_deref(), Some(LM));
+        assert_eq!(
+            format_date(SystemTime::UNIX_EPOCH).as_deref(),
+            Some("Thu, 01 Jan 1970 00:00:00 GMT")
+        );
+        assert_eq!(
+            format_date(SystemTime::UNIX_EPOCH - Duration::from_secs(1)),
+            None
+        );
+        assert_eq!(
+            format_date(SystemTime::UNIX_EPOCH + Duration::from_secs(300_000_000_000)),
+            None
+        );
+        // The obsolete forms parse too (RFC 9110 §5.6.7).
+        assert_eq!(parse_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(when));
+        assert_eq!(parse_date("Sun Nov  6 08:49:37 1994"), Some(when));
+        assert_eq!(parse_date("yesterday"), None);
+        let mut headers = reqwest::header::HeaderMap::new();
+        assert_eq!(last_modified(&headers), None);
+        headers.insert(reqwest::header::LAST_MODIFIED, LM.parse().unwrap());
+        assert_eq!(last_modified(&headers), Some(when));
     }
 
     #[test]

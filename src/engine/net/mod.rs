@@ -12,7 +12,8 @@ mod trust;
 pub(super) use hosts::host_key;
 pub(super) use rate::RateLimit;
 pub(super) use request::{
-    Connection, cause, checked, send, send_range, status_failure, status_text,
+    Connection, cause, checked, send, send_if_modified_since, send_range, status_failure,
+    status_text,
 };
 pub use trust::read_ca_file;
 

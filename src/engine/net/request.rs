@@ -1,4 +1,5 @@
-//! Requests and what their answers mean: building a GET (headers, `Range` + `If-Range`),
+//! Requests and what their answers mean: building a GET (headers, `Range` + `If-Range`,
+//! `If-Modified-Since`),
 //! resending after a stale pooled connection, and turning errors and statuses into typed
 //! failures (with `Retry-After`). No body handling, no retry decisions.
 
@@ -7,7 +8,7 @@ use crate::engine::failure::{AttemptError, Failure, failed};
 use crate::error::{FailureKind, FileError};
 use crate::plan::FileConfig;
 use reqwest::StatusCode;
-use reqwest::header::{IF_RANGE, RANGE, RETRY_AFTER};
+use reqwest::header::{HeaderName, IF_MODIFIED_SINCE, IF_RANGE, RANGE, RETRY_AFTER};
 use std::time::SystemTime;
 
 /// The innermost cause of a reqwest error, which says what actually happened
@@ -89,8 +90,20 @@ pub(in crate::engine) async fn send(
         Some((offset, if_range)) => {
             send_range(net, Connection::Pooled, file, url, offset, None, if_range).await
         }
-        None => send_request(net, Connection::Pooled, file, url, None).await,
+        None => send_request(net, Connection::Pooled, file, url, &[]).await,
     }
+}
+
+/// A request for the whole resource only if it changed after `since` (an HTTP-date, sent as
+/// given): a `304 Not Modified` answer says the copy of that date is current.
+pub(in crate::engine) async fn send_if_modified_since(
+    net: &Net,
+    file: &FileConfig,
+    url: &url::Url,
+    since: &str,
+) -> Result<reqwest::Response, AttemptError> {
+    let condition = [(IF_MODIFIED_SINCE, since.to_string())];
+    send_request(net, Connection::Pooled, file, url, &condition).await
 }
 
 /// A request for bytes `from..=to` (to the end when `to` is `None`) of the version the
@@ -108,20 +121,24 @@ pub(in crate::engine) async fn send_range(
         Some(to) => format!("bytes={from}-{to}"),
         None => format!("bytes={from}-"),
     };
-    let guarded = if_range.map(|validator| (range, validator));
-    send_request(net, connection, file, url, guarded).await
+    let guarded = match if_range {
+        Some(validator) => vec![(RANGE, range), (IF_RANGE, validator.to_string())],
+        None => Vec::new(),
+    };
+    send_request(net, connection, file, url, &guarded).await
 }
 
 /// Sends a GET for `url` and follows its redirects (up to `MAX_REDIRECTS`, http and https
 /// only, never a URL twice). The user's headers and the URL's credentials go only to the
 /// origin (scheme, host, port) of `url`: a hop to another origin gets none of them unless
-/// `--location-trusted` was given. `Range` and `If-Range` go with every hop.
+/// `--location-trusted` was given. The `conditions` (`Range` + `If-Range`, or
+/// `If-Modified-Since`) go with every hop.
 async fn send_request(
     net: &Net,
     connection: Connection,
     file: &FileConfig,
     url: &url::Url,
-    range: Option<(String, &str)>,
+    conditions: &[(HeaderName, String)],
 ) -> Result<reqwest::Response, AttemptError> {
     let mut at = url.clone();
     let mut visited = vec![url.clone()];
@@ -132,7 +149,7 @@ async fn send_request(
             original: url,
             trusted,
         };
-        let response = send_once(net, connection, file, hop, range.as_ref()).await?;
+        let response = send_once(net, connection, file, hop, conditions).await?;
         let Some(next) = redirect_target(&response, &at)? else {
             return Ok(response);
         };
@@ -226,7 +243,7 @@ async fn send_once(
     connection: Connection,
     file: &FileConfig,
     hop: Hop<'_>,
-    range: Option<&(String, &str)>,
+    conditions: &[(HeaderName, String)],
 ) -> Result<reqwest::Response, AttemptError> {
     let config = &net.config;
     let client = match connection {
@@ -251,10 +268,8 @@ async fn send_once(
             request = request.header(name, value.expose());
         }
     }
-    if let Some((range, validator)) = range {
-        request = request
-            .header(RANGE, range.as_str())
-            .header(IF_RANGE, *validator);
+    for (name, value) in conditions {
+        request = request.header(name, value.as_str());
     }
     let mut stale = 0;
     loop {

@@ -20,6 +20,7 @@ use bytes::Bytes;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::SystemTime;
 
 /// A finished body to store.
 struct Job {
@@ -29,6 +30,8 @@ struct Job {
     body: Vec<Bytes>,
     /// No `NAME.part` is there (so none needs replacing): a file without a name may be used.
     anonymous: bool,
+    /// The modification time to give it (the server's Last-Modified).
+    modified: Option<SystemTime>,
     done: tokio::sync::oneshot::Sender<Stored>,
 }
 
@@ -71,7 +74,7 @@ impl FileThreads {
     }
 
     /// Stores `body` under `dest` (through `part` unless `anonymous` allows a file without a
-    /// name) under the on-exist `mode`.
+    /// name) under the on-exist `mode`, last modified at `modified` when given.
     pub(in crate::engine) async fn store(
         &self,
         part: PathBuf,
@@ -79,6 +82,7 @@ impl FileThreads {
         mode: OnExist,
         body: Vec<Bytes>,
         anonymous: bool,
+        modified: Option<SystemTime>,
     ) -> Stored {
         let (done, result) = tokio::sync::oneshot::channel();
         let job = Job {
@@ -87,6 +91,7 @@ impl FileThreads {
             mode,
             body,
             anonymous,
+            modified,
             done,
         };
         let unavailable = |e: String| {
@@ -133,7 +138,7 @@ fn store(job: &Job) -> Stored {
         match create_anonymous(&job.dest) {
             Ok(Some(file)) => {
                 write_body(&file, &job.body).map_err(|e| write_error(&job.dest, e))?;
-                return place(Staged::Anonymous(&file), &job.dest, job.mode)
+                return place(Staged::Anonymous(&file), &job.dest, job.mode, job.modified)
                     .map_err(StoreError::from);
             }
             Ok(None) => {}
@@ -144,7 +149,7 @@ fn store(job: &Job) -> Stored {
         let _ = std::fs::remove_file(&job.part);
         write_error(&job.part, e)
     })?;
-    place(Staged::Part(&job.part), &job.dest, job.mode).map_err(|error| {
+    place(Staged::Part(&job.part), &job.dest, job.mode, job.modified).map_err(|error| {
         let _ = std::fs::remove_file(&job.part);
         StoreError::from(error)
     })
@@ -191,6 +196,7 @@ mod tests {
             mode,
             body: vec![Bytes::copy_from_slice(body.as_bytes())],
             anonymous,
+            modified: None,
             done: tokio::sync::oneshot::channel().0,
         }
     }
@@ -235,6 +241,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_stored_body_has_the_modification_time_it_was_given() {
+        let when = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(784_111_777);
+        for anonymous in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut job = job(dir.path(), "a.txt", "one", OnExist::Update, anonymous);
+            job.modified = Some(when);
+            let path = store(&job).ok().unwrap();
+            assert_eq!(std::fs::metadata(path).unwrap().modified().unwrap(), when);
+        }
+    }
+
     #[tokio::test]
     async fn bodies_stored_at_once_all_land_whole_under_their_names() {
         let dir = tempfile::tempdir().unwrap();
@@ -248,6 +266,7 @@ mod tests {
                 OnExist::Fail,
                 body,
                 i % 2 == 0,
+                None,
             )
         });
         for (i, stored) in futures_util::future::join_all(stores)

@@ -1,20 +1,29 @@
 //! The last steps of a file: checking an existing destination, and giving a verified file
-//! (a `.part`, or a file without a name yet) its final name without ever replacing a file the
-//! user had (unless asked to).
+//! (a `.part`, or a file without a name yet) its modification time and its final name without
+//! ever replacing a file the user had (unless asked to).
 
 use super::sys::{Open, describe, link_anonymous, open_regular, rename_no_clobber};
 use crate::checksum::{self, Checksum};
 use crate::error::{FailureKind, FileError};
 use crate::policy::OnExist;
+use crate::summary::SkipReason;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// The outcome of looking at an existing destination before downloading.
 pub(in crate::engine) enum Existing {
     /// Nothing there (or overwrite/rename was asked for): download.
     Download,
     /// A file is there and is kept; `sha256` when it was verified against a checksum.
-    Skip { bytes: u64, sha256: Option<String> },
+    Skip {
+        bytes: u64,
+        sha256: Option<String>,
+        reason: SkipReason,
+    },
+    /// A file of `bytes` last modified at `since` is there (`--on-exist update`): download
+    /// only if the server has a newer one.
+    Update { bytes: u64, since: SystemTime },
     /// A file is there and that is a failure.
     Fail(FileError),
 }
@@ -63,13 +72,32 @@ pub(in crate::engine) async fn check_existing(
             None => Existing::Skip {
                 bytes: meta.len(),
                 sha256: None,
+                reason: SkipReason::Exists,
             },
-            Some(expected) => verify_existing(dest, meta.len(), expected, sha256).await,
+            Some(expected) => verify_existing(dest, meta.len(), expected, sha256, mode).await,
+        },
+        OnExist::Update => match expected {
+            // A checksum says more than a date: no request needed to know.
+            Some(expected) => verify_existing(dest, meta.len(), expected, sha256, mode).await,
+            // The time of the file the name leads to (a link's own time says nothing of it);
+            // without one, the server cannot be asked "newer than", so a new copy is fetched.
+            None => match std::fs::metadata(dest).and_then(|m| Ok((m.len(), m.modified()?))) {
+                Ok((bytes, since)) => Existing::Update { bytes, since },
+                Err(_) => Existing::Download,
+            },
         },
     }
 }
 
-async fn verify_existing(dest: &Path, bytes: u64, expected: &Checksum, sha256: bool) -> Existing {
+/// Checks an existing file against the manifest checksum: a match is skipped; a mismatch
+/// fails (`skip`) or is downloaded again to replace it (`update`).
+async fn verify_existing(
+    dest: &Path,
+    bytes: u64,
+    expected: &Checksum,
+    sha256: bool,
+    mode: OnExist,
+) -> Existing {
     let path = dest.to_path_buf();
     let wanted = expected.clone();
     let hashed = tokio::task::spawn_blocking(move || {
@@ -85,11 +113,19 @@ async fn verify_existing(dest: &Path, bytes: u64, expected: &Checksum, sha256: b
             Ok(()) => Existing::Skip {
                 bytes,
                 sha256: digests.sha256_hex(),
+                reason: SkipReason::Verified,
             },
+            Err(mismatch) if mode == OnExist::Update => {
+                tracing::info!(
+                    "existing {} does not match the manifest ({mismatch}); downloading it again",
+                    dest.display()
+                );
+                Existing::Download
+            }
             Err(mismatch) => Existing::Fail(FileError::new(
                 FailureKind::Checksum,
                 format!(
-                    "existing {} does not match the manifest ({mismatch}); left untouched (use --on-exist overwrite to replace it)",
+                    "existing {} does not match the manifest ({mismatch}); left untouched (use --on-exist update or overwrite to replace it)",
                     dest.display()
                 ),
             )),
@@ -120,6 +156,27 @@ impl Staged<'_> {
         match self {
             Staged::Part(part) => format!("rename {} to", part.display()),
             Staged::Anonymous(_) => "create".to_string(),
+        }
+    }
+
+    /// Sets the file's modification time. A failure costs only the date (the bytes are
+    /// verified), so it is a warning: the next `update` then asks about the download's time.
+    fn set_modified(&self, when: SystemTime) {
+        let set = match self {
+            Staged::Part(part) => {
+                open_regular(part, Open::Write).and_then(|file| file.set_modified(when))
+            }
+            Staged::Anonymous(file) => file.set_modified(when),
+        };
+        if let Err(e) = set {
+            tracing::warn!("cannot set the modification time of {}: {e}", self.name());
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Staged::Part(part) => part.display().to_string(),
+            Staged::Anonymous(_) => "a new file".to_string(),
         }
     }
 
@@ -155,13 +212,19 @@ impl Staged<'_> {
 }
 
 /// Moves the verified file onto `dest` (or, for rename, the first free `NAME.N.EXT`) and
-/// returns where it landed. Only `overwrite` may replace an existing file. Blocking (a rename
-/// or link changes a directory): called from a file thread or the blocking pool.
+/// returns where it landed. Only `overwrite` and `update` may replace an existing file. The
+/// file gets the modification time `modified` (the server's Last-Modified) before it has its
+/// name, so the name never shows a file with another time. Blocking (a rename or link changes
+/// a directory): called from a file thread or the blocking pool.
 pub(in crate::engine) fn place(
     staged: Staged<'_>,
     dest: &Path,
     mode: OnExist,
+    modified: Option<SystemTime>,
 ) -> Result<PathBuf, FileError> {
+    if let Some(when) = modified {
+        staged.set_modified(when);
+    }
     let io_fail = |target: &Path, e: io::Error| {
         FileError::new(
             FailureKind::Io,
@@ -169,7 +232,7 @@ pub(in crate::engine) fn place(
         )
     };
     match mode {
-        OnExist::Overwrite => staged
+        OnExist::Overwrite | OnExist::Update => staged
             .put_over(dest)
             .map(|()| dest.to_path_buf())
             .map_err(|e| io_fail(dest, e)),
@@ -217,21 +280,28 @@ mod tests {
         std::fs::write(&dest, "mine").unwrap();
 
         std::fs::write(&part, "new").unwrap();
-        assert!(place(Staged::Part(&part), &dest, OnExist::Skip).is_err());
+        assert!(place(Staged::Part(&part), &dest, OnExist::Skip, None).is_err());
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "mine");
 
-        let landed = place(Staged::Part(&part), &dest, OnExist::Rename).unwrap();
+        let landed = place(Staged::Part(&part), &dest, OnExist::Rename, None).unwrap();
         assert_eq!(landed, dir.path().join("a.1.txt"));
         std::fs::write(&part, "newer").unwrap();
         assert_eq!(
-            place(Staged::Part(&part), &dest, OnExist::Rename).unwrap(),
+            place(Staged::Part(&part), &dest, OnExist::Rename, None).unwrap(),
             dir.path().join("a.2.txt")
         );
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "mine");
 
         std::fs::write(&part, "over").unwrap();
-        place(Staged::Part(&part), &dest, OnExist::Overwrite).unwrap();
+        place(Staged::Part(&part), &dest, OnExist::Overwrite, None).unwrap();
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "over");
         assert!(!part.exists());
+
+        // Update replaces too, and the file lands with the date it was given.
+        let when = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(784_111_777);
+        std::fs::write(&part, "newest").unwrap();
+        place(Staged::Part(&part), &dest, OnExist::Update, Some(when)).unwrap();
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "newest");
+        assert_eq!(std::fs::metadata(&dest).unwrap().modified().unwrap(), when);
     }
 }

@@ -532,6 +532,8 @@ pub struct FileReport {
     pub http_status: Option<u16>,
     pub sha256: Option<String>,
     pub error: Option<ErrorReport>,
+    /// Why a skipped file was kept: `exists`, `verified` or `unchanged`.
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -612,6 +614,7 @@ fn check_summary_keys(value: &serde_json::Value) -> Result<(), String> {
                 "http_status",
                 "sha256",
                 "error",
+                "reason",
             ],
         )?;
         if !file["error"].is_null() {
@@ -667,6 +670,9 @@ pub enum Event {
         path: String,
         bytes: u64,
         sha256: Option<String>,
+        reason: String,
+        attempts: u32,
+        http_status: Option<u16>,
     },
     Failed {
         id: u32,
