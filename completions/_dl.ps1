@@ -72,6 +72,7 @@ Register-ArgumentCompleter -Native -CommandName 'dl' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Quiet success, loud failure: no progress, no table; one stderr line per failed file (--json still prints its document)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works')
+            [CompletionResult]::new('--compressed', '--compressed', [CompletionResultType]::ParameterName, 'Ask for gzip, br or zstd and store the decoded bytes (such files are not resumed or split); without it, bytes are stored exactly as served')
             [CompletionResult]::new('--content-disposition', '--content-disposition', [CompletionResultType]::ParameterName, 'Name a file the input does not name from the server''s Content-Disposition (RFC 6266, filename* first), sanitised like names from URLs and kept inside --dir')
             [CompletionResult]::new('--allow-empty', '--allow-empty', [CompletionResultType]::ParameterName, 'Accept an input with no entries (exit 0 instead of 2)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Resolve and validate everything, print the plan, download nothing')

@@ -68,6 +68,7 @@ set edit:completion:arg-completer[dl] = {|@words|
             cand --quiet 'Quiet success, loud failure: no progress, no table; one stderr line per failed file (--json still prints its document)'
             cand -v 'More on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works'
             cand --verbose 'More on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works'
+            cand --compressed 'Ask for gzip, br or zstd and store the decoded bytes (such files are not resumed or split); without it, bytes are stored exactly as served'
             cand --content-disposition 'Name a file the input does not name from the server''s Content-Disposition (RFC 6266, filename* first), sanitised like names from URLs and kept inside --dir'
             cand --allow-empty 'Accept an input with no entries (exit 0 instead of 2)'
             cand --dry-run 'Resolve and validate everything, print the plan, download nothing'

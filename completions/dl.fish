@@ -65,6 +65,7 @@ complete -c dl -n "__fish_dl_using_subcommand fetch" -l profile -d 'Use the [pro
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l json -d 'Print the JSON summary on stdout instead of the table'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s q -l quiet -d 'Quiet success, loud failure: no progress, no table; one stderr line per failed file (--json still prints its document)'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s v -l verbose -d 'More on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works'
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l compressed -d 'Ask for gzip, br or zstd and store the decoded bytes (such files are not resumed or split); without it, bytes are stored exactly as served'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l content-disposition -d 'Name a file the input does not name from the server\'s Content-Disposition (RFC 6266, filename* first), sanitised like names from URLs and kept inside --dir'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l allow-empty -d 'Accept an input with no entries (exit 0 instead of 2)'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l dry-run -d 'Resolve and validate everything, print the plan, download nothing'

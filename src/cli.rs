@@ -153,6 +153,11 @@ pub struct FetchArgs {
     #[arg(short = 'o', long, value_name = "NAME")]
     pub output: Option<String>,
 
+    /// Ask for gzip, br or zstd and store the decoded bytes (such files are not resumed or
+    /// split); without it, bytes are stored exactly as served
+    #[arg(long, help_heading = "Requests")]
+    pub compressed: bool,
+
     /// Name a file the input does not name from the server's Content-Disposition (RFC 6266,
     /// filename* first), sanitised like names from URLs and kept inside --dir
     #[arg(long)]

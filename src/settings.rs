@@ -99,6 +99,7 @@ impl Settings {
             engine: EngineConfig {
                 location_trusted: args.location_trusted,
                 content_disposition: args.content_disposition,
+                compressed: args.compressed,
                 trust: Trust {
                     insecure: args.insecure,
                     ..Trust::default()

@@ -22,6 +22,9 @@ pub struct EngineConfig {
     pub location_trusted: bool,
     /// Name a file the input did not name from the server's `Content-Disposition`.
     pub content_disposition: bool,
+    /// Ask for compressed transfers (gzip, br, zstd) and store the decoded bytes. Such files
+    /// are never resumed or split: byte ranges of an encoded body do not compose.
+    pub compressed: bool,
     /// Refuse files larger than this many bytes.
     pub max_size: Option<u64>,
     pub retry: RetryPolicy,
@@ -79,6 +82,7 @@ impl Default for EngineConfig {
             headers: Vec::new(),
             location_trusted: false,
             content_disposition: false,
+            compressed: false,
             max_size: None,
             retry: RetryPolicy::default(),
             connect_timeout: Duration::from_secs(15),

@@ -65,6 +65,11 @@ pub struct Engine {
 impl Engine {
     pub fn new(mut config: EngineConfig) -> Result<Engine, Error> {
         fit_descriptors(&mut config, store::sys::open_file_limit());
+        if config.compressed && config.split > 1 {
+            tracing::warn!(
+                "--split is not used with --compressed: a compressed transfer takes one connection"
+            );
+        }
         let clients = net::Clients::build(&config)?;
         Ok(Engine {
             config: Arc::new(config),

@@ -21,7 +21,8 @@ fn command_line_only(key: &str) -> Option<String> {
         | "quiet"
         | "verbose"
         | "location-trusted"
-        | "content-disposition" => {
+        | "content-disposition"
+        | "compressed" => {
             format!("--{key} is chosen per run, on the command line")
         }
         "config" => "a config file cannot name another one".to_string(),

@@ -353,7 +353,7 @@ fn is_setting(line: &str) -> bool {
 }
 
 /// Long options that are deliberately not config keys, and why.
-const NOT_IN_CONFIG: [&str; 16] = [
+const NOT_IN_CONFIG: [&str; 17] = [
     "json",                // per run: a flag without --no-json could never be undone
     "input-file",          // per run, like the SOURCEs
     "continue",            // does nothing: resume is always on
@@ -365,6 +365,7 @@ const NOT_IN_CONFIG: [&str; 16] = [
     "location-trusted",    // a flag: trusting redirects is decided per run
     "output",              // names the one file of this run's input
     "content-disposition", // a flag, per run
+    "compressed",          // a flag, per run
     "insecure",            // per run: no file may turn certificate checks off for every run
     "config",              // chooses the file itself
     "profile",             // chooses a table of the file

@@ -6,6 +6,7 @@ mod support;
 mod checks;
 mod checksum;
 mod cli_usage;
+mod compressed;
 mod config;
 mod exit_codes;
 mod fetch;

@@ -168,6 +168,14 @@ pub(in crate::engine) async fn read_body(
                     format!("no data for {silence} after {} bytes", meter.received()),
                 ));
             }
+            Ok(Err(e)) if corrupt_encoding(&e) => {
+                let message = format!(
+                    "the compressed body cannot be decoded after {} bytes: {}",
+                    meter.received(),
+                    cause(&e)
+                );
+                return Err(failed(FailureKind::InvalidResponse, message));
+            }
             Ok(Err(e)) => {
                 let message = format!(
                     "connection lost after {}{} bytes: {}",
@@ -194,6 +202,30 @@ pub(in crate::engine) async fn read_body(
         meter.speed().check(meter.received())?;
         meter.maybe_report(ctx);
     }
+}
+
+/// Whether a body error is the decoder refusing the data (`--compressed`: a corrupt stream,
+/// which another attempt would get again) rather than the connection failing. Connection
+/// errors come from hyper; a stream cut short reads as an unexpected end, and is retried.
+fn corrupt_encoding(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        if inner.is::<hyper::Error>() {
+            return false;
+        }
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            return !matches!(
+                io.kind(),
+                std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::TimedOut
+            ) && io.get_ref().is_none_or(|inner| !inner.is::<hyper::Error>());
+        }
+        source = inner.source();
+    }
+    false
 }
 
 /// `--min-speed`: an attempt whose average over each window of `--min-speed-time` is under

@@ -79,10 +79,10 @@ async fn fetch(
     since: Option<SystemTime>,
 ) -> Result<Answer, AttemptError> {
     // A few metadata calls on the page cache: cheaper inline than handed to a thread.
-    let local = if look {
-        store::inspect(part, url)
-    } else {
-        Local::Fresh { warning: None }
+    let local = match look {
+        true if ctx.config.compressed => compressed_restart(part),
+        true => store::inspect(part, url),
+        false => Local::Fresh { warning: None },
     };
     // The name a server gave in an earlier attempt or run, for bytes that continue it.
     let kept_name = match &local {
@@ -108,6 +108,22 @@ struct Request<'a> {
     part: &'a Path,
     /// Ask only for a version newer than this (`If-Modified-Since`).
     since: Option<SystemTime>,
+}
+
+/// With `--compressed` nothing is resumed: byte ranges of an encoded body do not compose. A
+/// `.part` left by an earlier run restarts from zero, and the user is told.
+fn compressed_restart(part: &Path) -> Local {
+    let had = store::inspect_len(part).filter(|&len| len > 0);
+    store::forget_now(part);
+    Local::Fresh {
+        warning: had.map(|len| {
+            format!(
+                "{}: {len} bytes kept from before are not resumed with --compressed (ranges of a \
+                 compressed transfer do not compose); starting over",
+                part.display()
+            )
+        }),
+    }
 }
 
 /// Negotiates and receives the body. A name the server gave is settled (claimed, and checked
@@ -190,7 +206,11 @@ async fn receive(
             total,
             fresh_meta,
         } => {
-            if ctx.config.split > 1 && start == 0 && total.is_none_or(pieces::worth_splitting) {
+            if ctx.config.split > 1
+                && start == 0
+                && !ctx.config.compressed
+                && total.is_none_or(pieces::worth_splitting)
+            {
                 ctx.say_once_no_split(url);
             }
             let http_status = response.status().as_u16();

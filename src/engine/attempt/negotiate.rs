@@ -58,13 +58,17 @@ pub(in crate::engine) async fn fresh(
         }
         None => send(&ctx.net, file, url, None).await?,
     };
-    stream_from_start(checked(response)?, url)
+    stream_from_start(ctx, checked(response)?, url)
 }
 
 /// A response that is to be the whole file from its first byte. Only a `200 OK` is: any
 /// other success (a `206` to a request that asked for no range, a `204`) would store
 /// something else under the file's name.
-fn stream_from_start(response: reqwest::Response, url: &url::Url) -> Result<Body, AttemptError> {
+fn stream_from_start(
+    ctx: &Ctx,
+    response: reqwest::Response,
+    url: &url::Url,
+) -> Result<Body, AttemptError> {
     if response.status() != StatusCode::OK {
         let status = response.status();
         let range = response
@@ -83,8 +87,10 @@ fn stream_from_start(response: reqwest::Response, url: &url::Url) -> Result<Body
         .with_status(status.as_u16()));
     }
     let total = response.content_length();
-    // Small files are cheaper to restart than to track.
+    // Small files are cheaper to restart than to track, and a compressed transfer cannot be
+    // resumed: byte ranges of an encoded body do not compose.
     let fresh_meta = match total {
+        _ if ctx.config.compressed => None,
         Some(len) if len <= store::RESUME_MIN_BYTES => None,
         _ => meta_from_response(url, response.headers(), total),
     };
@@ -181,7 +187,7 @@ pub(in crate::engine) async fn resumed(
             part.display()
         );
         forget_meta(part);
-        return stream_from_start(response, url);
+        return stream_from_start(ctx, response, url);
     } else {
         return Err(status_failure(response));
     }
@@ -226,7 +232,7 @@ pub(in crate::engine) async fn resumed_ranges(
             }
         } else if status.is_success() {
             forget_meta(part);
-            return stream_from_start(response, url).map(Err);
+            return stream_from_start(ctx, response, url).map(Err);
         } else if status != StatusCode::RANGE_NOT_SATISFIABLE {
             return Err(status_failure(response));
         }

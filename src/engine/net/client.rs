@@ -39,6 +39,11 @@ fn builder(config: &EngineConfig, roots: &Roots) -> Result<reqwest::ClientBuilde
         .connect_timeout(config.connect_timeout)
         // Redirects are followed by `request`, which decides what each hop may carry.
         .redirect(reqwest::redirect::Policy::none())
+        // `--compressed` asks for gzip, br and zstd and decodes them; without it nothing is
+        // asked for and a body is stored exactly as served, whatever its encoding.
+        .gzip(config.compressed)
+        .brotli(config.compressed)
+        .zstd(config.compressed)
         .tcp_nodelay(true);
     roots.apply(builder)
 }

@@ -35,6 +35,11 @@ pub(super) fn check_temporaries(
     Ok(())
 }
 
+/// The length of a regular `.part` (`None` when there is none, or it is not a regular file).
+pub(super) fn inspect_len(part: &std::path::Path) -> Option<u64> {
+    sys::regular_or_absent(part).ok().flatten().map(|m| m.len())
+}
+
 /// Opens a `.part` to read back what is in it (no link followed, nothing but a regular file).
 pub(super) fn open_part(part: &std::path::Path) -> std::io::Result<std::fs::File> {
     sys::open_regular(part, sys::Open::Read)
