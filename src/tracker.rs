@@ -212,6 +212,7 @@ impl Tracker {
             ok: view.ok,
             files: view.files().collect(),
             stats: view.stats,
+            diagnostics: None,
         }
     }
 }
