@@ -72,6 +72,7 @@ fn fetch(args: &FetchArgs) -> anyhow::Result<ExitStatus> {
 
 /// The JSON document and the report files of a run that never started.
 fn finish_rejected(args: &FetchArgs, diags: &[Diagnostic]) {
+    report::write_reports(&args.reports, report::ReportSource::Rejected(diags));
     if args.json
         && let Err(e) = report::print_json(&RunSummary::rejected(diags))
     {
@@ -119,6 +120,8 @@ fn fetch_or_reject(args: &FetchArgs) -> Result<ExitStatus, Rejected> {
     // Reports are built one file at a time while they are written: a million-file run never
     // holds a million of them.
     let summary = tracker.view(&plan);
+    // Report files first: they never block, while stdout may be a pipe nobody reads.
+    report::write_reports(&args.reports, report::ReportSource::Run(&summary));
     // Files are on disk whatever happens to stdout: a failed write is said on stderr and
     // never turns the code the downloads earned into "nothing was downloaded". The signal
     // state is read after the write, which a signal may have cut short.

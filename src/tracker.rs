@@ -25,6 +25,11 @@ struct FileState {
     sha256: Option<Box<str>>,
     error: Option<Box<FileError>>,
     renamed_to: Option<Box<str>>,
+    /// Milliseconds from the start of the run to the file's start and to its end (0 = not
+    /// yet): the time a CI report shows for it. u32 keeps a file's state small and lasts
+    /// 49 days.
+    started_ms: u32,
+    ended_ms: u32,
 }
 
 /// Per-file state and running totals of a run.
@@ -79,6 +84,7 @@ impl Tracker {
             | Event::Retry { .. }
             | Event::Stopping { .. } => None,
             Event::Started { .. } => {
+                file.started_ms = ms_since(self.started);
                 file.state = State::Active;
                 self.active += 1;
                 None
@@ -122,6 +128,7 @@ impl Tracker {
                 self.active -= 1;
             }
             file.state = State::Done(status);
+            file.ended_ms = ms_since(self.started);
             self.done += 1;
         }
     }
@@ -155,6 +162,14 @@ impl Tracker {
             }
         }
         stats
+    }
+
+    /// Seconds file `id` took from its start to its end, when it started and ended (a file
+    /// skipped or cancelled before it started has none).
+    pub fn file_secs(&self, id: usize) -> Option<f64> {
+        let state = &self.files[id];
+        (state.started_ms > 0 && state.ended_ms >= state.started_ms)
+            .then(|| f64::from(state.ended_ms - state.started_ms) / 1000.0)
     }
 
     /// The report of file `id` (built on demand: a run of a million files never holds a
@@ -217,6 +232,13 @@ impl Tracker {
     }
 }
 
+/// Milliseconds since `start`, at least 1 (0 means "not yet").
+fn ms_since(start: Instant) -> u32 {
+    u32::try_from(start.elapsed().as_millis())
+        .unwrap_or(u32::MAX)
+        .max(1)
+}
+
 /// A run's summary without owning its files' reports: what the CLI prints from.
 pub struct SummaryView<'a> {
     pub ok: bool,
@@ -240,6 +262,20 @@ impl SummaryView<'_> {
         (0..self.plan.len())
             .filter(move |&id| keep(Tracker::status(&self.tracker.files[id])))
             .map(|id| self.tracker.file_report(self.plan, id))
+    }
+
+    /// Like [`SummaryView::files_where`], each report with the seconds the file took when
+    /// known.
+    pub fn timed_files_where<'s>(
+        &'s self,
+        keep: impl Fn(FileStatus) -> bool + 's,
+    ) -> impl Iterator<Item = (FileReport, Option<f64>)> + 's {
+        (0..self.plan.len())
+            .filter(move |&id| keep(Tracker::status(&self.tracker.files[id])))
+            .map(|id| {
+                let report = self.tracker.file_report(self.plan, id);
+                (report, self.tracker.file_secs(id))
+            })
     }
 }
 

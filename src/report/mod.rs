@@ -5,12 +5,16 @@
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
 mod bars;
+mod ci;
 mod failures;
 mod json;
+mod junit;
+mod markdown;
 mod ndjson;
 mod plain;
 mod table;
 
+pub use ci::{ReportFormat, ReportSource, ReportTarget, write_reports};
 pub use failures::print_failures;
 pub use json::print_json;
 pub use table::print_table;

@@ -17,6 +17,7 @@ fn command_line_only(key: &str) -> Option<String> {
         "json" | "dry-run" | "shard" | "allow-empty" | "quiet" | "verbose" | "location-trusted" => {
             format!("--{key} is chosen per run, on the command line")
         }
+        "report" => "--report files are chosen per run, on the command line".to_string(),
         "config" => "a config file cannot name another one".to_string(),
         "header" => "extra headers go in a table: headers = { Name = \"value\" }".to_string(),
         "profile" => "profiles cannot be nested".to_string(),

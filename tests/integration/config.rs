@@ -353,8 +353,9 @@ fn is_setting(line: &str) -> bool {
 }
 
 /// Long options that are deliberately not config keys, and why.
-const NOT_IN_CONFIG: [&str; 13] = [
+const NOT_IN_CONFIG: [&str; 14] = [
     "json",             // per run: a flag without --no-json could never be undone
+    "report",           // per run: which files this run writes
     "input-file",       // per run, like the SOURCEs
     "continue",         // does nothing: resume is always on
     "dry-run",          // per run

@@ -17,6 +17,7 @@ mod manifest;
 mod on_exist;
 mod poisoned;
 mod progress;
+mod reports;
 mod resume;
 mod retry;
 mod safety;
