@@ -114,9 +114,10 @@ fn fetch_or_reject(args: &FetchArgs) -> Result<ExitStatus, Rejected> {
         .context("cannot start the async runtime")
         .map_err(Rejected::fatal)?;
     let plan = Arc::new(plan);
-    let (tracker, signals) = runtime
+    let (mut tracker, signals) = runtime
         .block_on(download(plan.clone(), &settings))
         .map_err(Rejected::fatal)?;
+    measure_kept_parts(&mut tracker, &plan);
     // Reports are built one file at a time while they are written: a million-file run never
     // holds a million of them.
     let summary = tracker.view(&plan);
@@ -159,6 +160,22 @@ pub fn parse_failed(error: &clap::Error, raw_args: impl IntoIterator<Item = OsSt
         }
     }
     u8::try_from(error.exit_code()).unwrap_or(ExitStatus::Usage.code())
+}
+
+/// A cancelled file is reported with what its `.part` keeps for the next run: the bytes
+/// last reported, or fewer when some of them never reached the disk. Only files that got
+/// bytes are looked at: at most one per worker.
+fn measure_kept_parts(tracker: &mut Tracker, plan: &Plan) {
+    let on_disk: Vec<(usize, u64)> = tracker
+        .cancelled_with_bytes()
+        .map(|(id, _)| {
+            let part = crate::paths::part_path(&plan.destination(&plan.files()[id]));
+            (id, std::fs::metadata(part).map_or(0, |m| m.len()))
+        })
+        .collect();
+    for (id, bytes) in on_disk {
+        tracker.kept_at_most(id, bytes);
+    }
 }
 
 /// `--json` prints its document whatever else is asked; `-q` otherwise leaves stdout empty

@@ -79,10 +79,13 @@ impl Tracker {
             return; // a final state is final
         }
         let status = match event {
-            Event::Queued { .. }
-            | Event::Progress { .. }
-            | Event::Retry { .. }
-            | Event::Stopping { .. } => None,
+            Event::Queued { .. } | Event::Retry { .. } | Event::Stopping { .. } => None,
+            // The bytes in the `.part` as last reported: what a cancelled file keeps for the
+            // next run (progress comes every 0.1 s, so the `.part` may hold a little more).
+            Event::Progress { bytes, .. } => {
+                file.bytes = *bytes;
+                None
+            }
             Event::Started { .. } => {
                 file.started_ms = ms_since(self.started);
                 file.state = State::Active;
@@ -116,6 +119,8 @@ impl Tracker {
                 http_status,
                 ..
             } => {
+                // A failed file's size is documented as 0, whatever it got before failing.
+                file.bytes = 0;
                 file.attempts = *attempts;
                 file.http_status = *http_status;
                 file.error = Some(Box::new(error.clone()));
@@ -162,6 +167,25 @@ impl Tracker {
             }
         }
         stats
+    }
+
+    /// The cancelled files that reported bytes, as (id, bytes): those whose `.part` may
+    /// hold data.
+    pub fn cancelled_with_bytes(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.files.iter().enumerate().filter_map(|(id, f)| {
+            (f.state == State::Done(FileStatus::Cancelled) && f.bytes > 0).then_some((id, f.bytes))
+        })
+    }
+
+    /// Lowers what cancelled file `id` is said to keep to `on_disk` when that is less:
+    /// progress counts bytes received, some of which may still have been in a buffer, not
+    /// in the `.part`, when the run stopped.
+    pub fn kept_at_most(&mut self, id: usize, on_disk: u64) {
+        if let Some(f) = self.files.get_mut(id)
+            && f.state == State::Done(FileStatus::Cancelled)
+        {
+            f.bytes = f.bytes.min(on_disk);
+        }
     }
 
     /// Seconds file `id` took from its start to its end, when it started and ended (a file
@@ -299,113 +323,4 @@ impl serde::Serialize for SummaryView<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::error::FailureKind;
-
-    #[test]
-    fn folds_events_into_a_summary() {
-        let plan = Plan::from_urls(
-            "d",
-            ["http://h/a", "http://u:pw@h/b", "http://h/c", "http://h/d"],
-        )
-        .unwrap();
-        let mut t = Tracker::new(4);
-        for id in 0..4 {
-            t.apply(&Event::Queued { id });
-        }
-        t.apply(&Event::Started { id: 0 });
-        t.apply(&Event::Started { id: 1 });
-        assert_eq!(t.active(), 2);
-        t.apply(&Event::Completed {
-            id: 0,
-            bytes: 10,
-            attempts: 2,
-            http_status: 200,
-            sha256: Some("ab".into()),
-            renamed_to: Some("a.1".into()),
-        });
-        let error = FileError::new(
-            FailureKind::HttpStatus(503),
-            "503 Service Unavailable after 6 attempts",
-        );
-        t.apply(&Event::Failed {
-            id: 1,
-            error,
-            attempts: 6,
-            http_status: Some(503),
-        });
-        t.apply(&Event::Failed {
-            id: 1,
-            error: FileError::new(FailureKind::Io, "late"),
-            attempts: 9,
-            http_status: None,
-        });
-        t.apply(&Event::Skipped {
-            id: 2,
-            bytes: 5,
-            sha256: None,
-        });
-        t.apply(&Event::Cancelled { id: 3 });
-        assert_eq!((t.active(), t.done()), (0, 4));
-
-        let s = t.summary(&plan);
-        assert!(!s.ok);
-        let st = &s.stats;
-        assert_eq!(
-            (
-                st.total,
-                st.completed,
-                st.failed,
-                st.skipped,
-                st.cancelled,
-                st.bytes
-            ),
-            (4, 1, 1, 1, 1, 10)
-        );
-        assert_eq!(s.files[0].path, "a.1");
-        assert_eq!(s.files[1].url, "http://u:***@h/b");
-        let e = s.files[1].error.as_ref().unwrap();
-        assert_eq!(
-            (e.kind.as_str(), e.retryable, s.files[1].attempts),
-            ("http_status", true, 6)
-        );
-        assert_eq!(s.files[3].error.as_ref().unwrap().kind, "cancelled");
-    }
-
-    #[test]
-    fn the_streaming_view_serialises_exactly_like_the_summary() {
-        let plan = Plan::from_urls("d", ["http://h/a", "http://u:pw@h/b"]).unwrap();
-        let mut t = Tracker::new(2);
-        t.apply(&Event::Started { id: 0 });
-        t.apply(&Event::Completed {
-            id: 0,
-            bytes: 3,
-            attempts: 1,
-            http_status: 200,
-            sha256: Some("ff".into()),
-            renamed_to: None,
-        });
-        let error = FileError::new(FailureKind::Network, "reset");
-        t.apply(&Event::Failed {
-            id: 1,
-            error,
-            attempts: 2,
-            http_status: None,
-        });
-        let mut owned = serde_json::to_value(t.summary(&plan)).unwrap();
-        let mut viewed = serde_json::to_value(t.view(&plan)).unwrap();
-        for v in [&mut owned, &mut viewed] {
-            v["stats"]["elapsed_secs"] = 0.into();
-        }
-        assert_eq!(owned, viewed);
-    }
-
-    #[test]
-    fn a_file_without_an_outcome_is_never_reported_as_fine() {
-        let plan = Plan::from_urls("d", ["http://h/a"]).unwrap();
-        let s = Tracker::new(1).summary(&plan);
-        assert_eq!(s.files[0].status, FileStatus::Failed);
-        assert!(!s.ok);
-    }
-}
+mod tests;

@@ -9,6 +9,7 @@ mod ci;
 mod failures;
 mod json;
 mod junit;
+mod layout;
 mod markdown;
 mod ndjson;
 mod plain;

@@ -204,6 +204,46 @@ fn sigterm_still_writes_the_report_files() {
     assert!(md.contains("| cancelled | next.bin | cancelled |"), "{md}");
 }
 
+/// Issue 29: a cancelled file reports the bytes its `.part` keeps for the next run (as last
+/// reported, and never more than the disk holds), not 0.
+#[test]
+fn a_cancelled_file_reports_the_bytes_kept_for_resume() {
+    let data = body(2_000_000, 7);
+    let s = FaultServer::start([(
+        "/slow.bin",
+        Route::always(Reply::ok(&data).trickle(16_384, Duration::from_millis(20))),
+    )]);
+    let ws = Workspace::new();
+    let child = Running::start(
+        dl_std(&ws)
+            .args(["fetch", "--json", "--progress", "ndjson", "--dir", OUT])
+            .arg(s.url("/slow.bin")),
+    );
+    let part = ws.out().join("slow.bin.part");
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            std::fs::metadata(&part).is_ok_and(|m| m.len() > 0)
+                && child
+                    .stderr()
+                    .lines()
+                    .any(|l| l.contains("\"progress\"") && !l.contains("\"bytes\":0,"))
+        }),
+        "bytes reached the .part and progress was reported\n{}",
+        child.stderr()
+    );
+    child.send("TERM");
+    let done = child.finish();
+    assert_eq!(done.code, Some(143), "{}", done.stderr);
+    let file = &done.summary().files[0];
+    let on_disk = std::fs::metadata(&part).expect("the .part is kept").len();
+    assert_eq!(file.status, Status::Cancelled);
+    assert!(
+        file.bytes > 0 && file.bytes <= on_disk,
+        "{} bytes reported, {on_disk} in the .part",
+        file.bytes
+    );
+}
+
 #[test]
 fn two_sigints_stop_now_with_exit_130() {
     let s = stalling_server();
