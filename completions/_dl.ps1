@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'dl' -ScriptBlock {
             [CompletionResult]::new('--output-dir', '--output-dir', [CompletionResultType]::ParameterName, 'Download directory, created if missing [default: .] [env: DL_DIR]')
             [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Files downloaded at once, 1-1024 [default: 8] [env: DL_WORKERS]')
             [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Files downloaded at once, 1-1024 [default: 8] [env: DL_WORKERS]')
+            [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Also write the summary to PATH as FORMAT: junit (XML test report, replaced) or markdown (appended, e.g. markdown:$GITHUB_STEP_SUMMARY); repeatable')
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'How progress is shown on stderr [default: auto] [env: DL_PROGRESS]')
             [CompletionResult]::new('--on-exist', '--on-exist', [CompletionResultType]::ParameterName, 'When the final file already exists [default: skip]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Name of the file when the input is exactly one URL: a path inside --dir (e.g. report.pdf or docs/report.pdf)')

@@ -69,7 +69,7 @@ _dl() {
             return 0
             ;;
         dl__subcmd__fetch)
-            opts="-i -P -d -w -q -v -o -c -H -s -k -h -V --input-file --directory-prefix --output-dir --dir --workers --json --progress --quiet --verbose --on-exist --output --compressed --content-disposition --shard --allow-empty --dry-run --continue --header --location-trusted --user-agent --max-filesize --max-size --connect-timeout --read-timeout --timeout --min-speed --min-speed-time --max-per-host --split --limit-rate --retry --retries --retry-delay --max-retry-delay --max-retry-after --cacert --no-check-certificate --insecure --config --profile --help --version"
+            opts="-i -P -d -w -q -v -o -c -H -s -k -h -V --input-file --directory-prefix --output-dir --dir --workers --json --report --progress --quiet --verbose --on-exist --output --compressed --content-disposition --shard --allow-empty --dry-run --continue --header --location-trusted --user-agent --max-filesize --max-size --connect-timeout --read-timeout --timeout --min-speed --min-speed-time --max-per-host --split --limit-rate --retry --retries --retry-delay --max-retry-delay --max-retry-after --cacert --no-check-certificate --insecure --config --profile --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -145,6 +145,10 @@ _dl() {
                     return 0
                     ;;
                 -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --report)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -36,6 +36,7 @@ set edit:completion:arg-completer[dl] = {|@words|
             cand --output-dir 'Download directory, created if missing [default: .] [env: DL_DIR]'
             cand -w 'Files downloaded at once, 1-1024 [default: 8] [env: DL_WORKERS]'
             cand --workers 'Files downloaded at once, 1-1024 [default: 8] [env: DL_WORKERS]'
+            cand --report 'Also write the summary to PATH as FORMAT: junit (XML test report, replaced) or markdown (appended, e.g. markdown:$GITHUB_STEP_SUMMARY); repeatable'
             cand --progress 'How progress is shown on stderr [default: auto] [env: DL_PROGRESS]'
             cand --on-exist 'When the final file already exists [default: skip]'
             cand -o 'Name of the file when the input is exactly one URL: a path inside --dir (e.g. report.pdf or docs/report.pdf)'

@@ -32,6 +32,7 @@ complete -c dl -n "__fish_dl_needs_command" -f -a "help" -d 'Print this message 
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s i -l input-file -d 'A URL list file, whatever its name (- for stdin); repeatable; read after the SOURCEs (wget\'s -i)' -r -F
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s d -s P -l dir -l directory-prefix -l output-dir -d 'Download directory, created if missing [default: .] [env: DL_DIR]' -r -f -a "(__fish_complete_directories)"
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s w -l workers -d 'Files downloaded at once, 1-1024 [default: 8] [env: DL_WORKERS]' -r
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l report -d 'Also write the summary to PATH as FORMAT: junit (XML test report, replaced) or markdown (appended, e.g. markdown:$GITHUB_STEP_SUMMARY); repeatable' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l progress -d 'How progress is shown on stderr [default: auto] [env: DL_PROGRESS]' -r -f -a "auto\t'Bars when stderr is a terminal, plain lines otherwise'
 bars\t'Live bars: one per active file plus an overall bar'
 plain\t'One line per finished file'

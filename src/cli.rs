@@ -4,7 +4,7 @@
 //! `units`, shared with the config file. No I/O.
 
 use crate::policy::OnExist;
-use crate::report::ProgressMode;
+use crate::report::{ProgressMode, ReportTarget};
 use crate::secret::Secret;
 use crate::units::{
     Limit, parse_duration, parse_nonzero_duration, parse_rate_limit, parse_size_limit,
@@ -32,6 +32,7 @@ Examples:
 In CI:
   dl fetch manifest.toml --profile ci --json > summary.json; code=$?
   jq -r '.files[] | select(.error.retryable) | .url' summary.json   # worth a re-run
+  dl fetch manifest.toml --report junit:dl.xml --report markdown:$GITHUB_STEP_SUMMARY
   The summary goes to stdout, progress to stderr; exit code 1 means some files failed.
   Re-running the same command after a failed or cancelled job does only what is left.
 
@@ -130,6 +131,11 @@ pub struct FetchArgs {
     /// Print the JSON summary on stdout instead of the table
     #[arg(long)]
     pub json: bool,
+
+    /// Also write the summary to PATH as FORMAT: junit (XML test report, replaced) or
+    /// markdown (appended, e.g. markdown:$GITHUB_STEP_SUMMARY); repeatable
+    #[arg(long = "report", value_name = "FORMAT:PATH", value_parser = parse_report)]
+    pub reports: Vec<ReportTarget>,
 
     /// How progress is shown on stderr [default: auto] [env: DL_PROGRESS]
     #[arg(long, value_enum, value_name = "MODE")]
@@ -346,6 +352,11 @@ fn parse_header(text: &str) -> Result<HeaderArg, String> {
         name,
         value: Secret::new(value),
     })
+}
+
+/// `--report FORMAT:PATH` (`junit:` or `markdown:`, then a path).
+pub fn parse_report(text: &str) -> Result<ReportTarget, String> {
+    ReportTarget::parse(text)
 }
 
 /// `K/N` with 1 ≤ K ≤ N.

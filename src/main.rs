@@ -8,7 +8,10 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     keep_freed_buffers();
-    let cli = dl::cli::Cli::parse();
+    let cli = match dl::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return ExitCode::from(dl::app::parse_failed(&e, std::env::args_os())),
+    };
     dl::logging::init(cli.verbosity());
     match dl::app::run(cli) {
         Ok(status) => ExitCode::from(status.code()),

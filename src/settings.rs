@@ -69,6 +69,29 @@ pub enum ConfigError {
     Cacert { file: String, message: String },
 }
 
+impl ConfigError {
+    /// The problem as a located diagnostic, for the `--json` document and `--report` files:
+    /// the file and line, the variable, or `config` for a profile that cannot be found.
+    pub fn diagnostic(&self) -> crate::error::Diagnostic {
+        use crate::error::Diagnostic;
+        match self {
+            ConfigError::At {
+                file,
+                line,
+                message,
+            } => Diagnostic::new(file, u32::try_from(*line).unwrap_or(u32::MAX), message),
+            ConfigError::Read { file, source, .. } => {
+                Diagnostic::new(file, 0, format!("{self}: {source}"))
+            }
+            ConfigError::Env { var, message } => Diagnostic::new(*var, 0, message),
+            ConfigError::Profile(message) => Diagnostic::new("config", 0, message),
+            ConfigError::Cacert { file, message } => {
+                Diagnostic::new("--cacert", 0, format!("{file}: {message}"))
+            }
+        }
+    }
+}
+
 /// The process environment as seen by settings; an empty variable counts as unset.
 struct Env<'a>(&'a dyn Fn(&str) -> Option<OsString>);
 

@@ -1,7 +1,7 @@
 //! The JSON summary, schema 1 (SPEC §5), as plain serde structs. This is the contract that
 //! scripts read: change a field incompatibly and `SCHEMA` must be bumped.
 
-use crate::error::FileError;
+use crate::error::{Diagnostic, FileError};
 use serde::{Deserialize, Serialize};
 
 /// The schema version written into every summary.
@@ -19,6 +19,47 @@ pub struct RunSummary {
     pub stats: Stats,
     /// One entry per file, in input order.
     pub files: Vec<FileReport>,
+    /// Why the run did not start: every input, usage or configuration problem (the same ones
+    /// stderr lists). Present only on such runs, which have zero stats and no files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnostics: Option<Vec<DiagnosticReport>>,
+}
+
+impl RunSummary {
+    /// The summary of a run that stopped before any download: `ok` false, zero stats, no
+    /// files, and the problems that stopped it.
+    pub fn rejected(diagnostics: &[Diagnostic]) -> RunSummary {
+        RunSummary {
+            schema: SCHEMA,
+            ok: false,
+            stats: Stats::zero(0),
+            files: Vec::new(),
+            diagnostics: Some(diagnostics.iter().map(DiagnosticReport::from).collect()),
+        }
+    }
+}
+
+/// A problem that stopped the run before it started, located where it was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiagnosticReport {
+    /// Where: a source as given (`urls.txt`, `-`, a URL), a config file, an environment
+    /// variable, or `command line`.
+    pub source: String,
+    /// The 1-based line in `source`; `null` when the problem is about the source as a whole.
+    pub line: Option<u32>,
+    /// What is wrong, for people (secrets never appear in it).
+    pub message: String,
+}
+
+impl From<&Diagnostic> for DiagnosticReport {
+    fn from(d: &Diagnostic) -> Self {
+        DiagnosticReport {
+            source: d.source.clone(),
+            line: (d.line > 0).then_some(d.line),
+            message: d.message.clone(),
+        }
+    }
 }
 
 /// Totals of a run.
@@ -39,6 +80,21 @@ pub struct Stats {
     pub bytes: u64,
     /// Wall-clock seconds from the start of the run to the summary.
     pub elapsed_secs: f64,
+}
+
+impl Stats {
+    /// `total` files, none of them done, no time spent: a run that did not start, or a plan.
+    pub fn zero(total: u64) -> Stats {
+        Stats {
+            total,
+            completed: 0,
+            skipped: 0,
+            failed: 0,
+            cancelled: 0,
+            bytes: 0,
+            elapsed_secs: 0.0,
+        }
+    }
 }
 
 /// A file's final state.
@@ -71,7 +127,8 @@ pub struct FileReport {
     /// Where the file is (or would have been), relative to `--dir`, `/`-separated.
     pub path: String,
     pub status: FileStatus,
-    /// Size of the file: downloaded (completed) or already there (skipped); 0 otherwise.
+    /// Size of the file: downloaded (completed) or already there (skipped); for a cancelled
+    /// file, the bytes kept in its `.part` for the next run (as last reported); 0 when failed.
     pub bytes: u64,
     /// Requests made for this file in this run (0 when skipped without asking the server).
     pub attempts: u32,

@@ -26,6 +26,11 @@ struct FileState {
     error: Option<Box<FileError>>,
     renamed_to: Option<Box<str>>,
     reason: Option<SkipReason>,
+    /// Milliseconds from the start of the run to the file's start and to its end (0 = not
+    /// yet): the time a CI report shows for it. u32 keeps a file's state small and lasts
+    /// 49 days.
+    started_ms: u32,
+    ended_ms: u32,
 }
 
 /// Per-file state and running totals of a run.
@@ -75,11 +80,15 @@ impl Tracker {
             return; // a final state is final
         }
         let status = match event {
-            Event::Queued { .. }
-            | Event::Progress { .. }
-            | Event::Retry { .. }
-            | Event::Stopping { .. } => None,
+            Event::Queued { .. } | Event::Retry { .. } | Event::Stopping { .. } => None,
+            // The bytes in the `.part` as last reported: what a cancelled file keeps for the
+            // next run (progress comes every 0.1 s, so the `.part` may hold a little more).
+            Event::Progress { bytes, .. } => {
+                file.bytes = *bytes;
+                None
+            }
             Event::Started { .. } => {
+                file.started_ms = ms_since(self.started);
                 file.state = State::Active;
                 self.active += 1;
                 None
@@ -121,6 +130,8 @@ impl Tracker {
                 http_status,
                 ..
             } => {
+                // A failed file's size is documented as 0, whatever it got before failing.
+                file.bytes = 0;
                 file.attempts = *attempts;
                 file.http_status = *http_status;
                 file.error = Some(Box::new(error.clone()));
@@ -133,6 +144,7 @@ impl Tracker {
                 self.active -= 1;
             }
             file.state = State::Done(status);
+            file.ended_ms = ms_since(self.started);
             self.done += 1;
         }
     }
@@ -166,6 +178,33 @@ impl Tracker {
             }
         }
         stats
+    }
+
+    /// The cancelled files that reported bytes, as (id, bytes): those whose `.part` may
+    /// hold data.
+    pub fn cancelled_with_bytes(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.files.iter().enumerate().filter_map(|(id, f)| {
+            (f.state == State::Done(FileStatus::Cancelled) && f.bytes > 0).then_some((id, f.bytes))
+        })
+    }
+
+    /// Lowers what cancelled file `id` is said to keep to `on_disk` when that is less:
+    /// progress counts bytes received, some of which may still have been in a buffer, not
+    /// in the `.part`, when the run stopped.
+    pub fn kept_at_most(&mut self, id: usize, on_disk: u64) {
+        if let Some(f) = self.files.get_mut(id)
+            && f.state == State::Done(FileStatus::Cancelled)
+        {
+            f.bytes = f.bytes.min(on_disk);
+        }
+    }
+
+    /// Seconds file `id` took from its start to its end, when it started and ended (a file
+    /// skipped or cancelled before it started has none).
+    pub fn file_secs(&self, id: usize) -> Option<f64> {
+        let state = &self.files[id];
+        (state.started_ms > 0 && state.ended_ms >= state.started_ms)
+            .then(|| f64::from(state.ended_ms - state.started_ms) / 1000.0)
     }
 
     /// The report of file `id` (built on demand: a run of a million files never holds a
@@ -224,8 +263,16 @@ impl Tracker {
             ok: view.ok,
             files: view.files().collect(),
             stats: view.stats,
+            diagnostics: None,
         }
     }
+}
+
+/// Milliseconds since `start`, at least 1 (0 means "not yet").
+fn ms_since(start: Instant) -> u32 {
+    u32::try_from(start.elapsed().as_millis())
+        .unwrap_or(u32::MAX)
+        .max(1)
 }
 
 /// A run's summary without owning its files' reports: what the CLI prints from.
@@ -252,6 +299,20 @@ impl SummaryView<'_> {
             .filter(move |&id| keep(Tracker::status(&self.tracker.files[id])))
             .map(|id| self.tracker.file_report(self.plan, id))
     }
+
+    /// Like [`SummaryView::files_where`], each report with the seconds the file took when
+    /// known.
+    pub fn timed_files_where<'s>(
+        &'s self,
+        keep: impl Fn(FileStatus) -> bool + 's,
+    ) -> impl Iterator<Item = (FileReport, Option<f64>)> + 's {
+        (0..self.plan.len())
+            .filter(move |&id| keep(Tracker::status(&self.tracker.files[id])))
+            .map(|id| {
+                let report = self.tracker.file_report(self.plan, id);
+                (report, self.tracker.file_secs(id))
+            })
+    }
 }
 
 impl serde::Serialize for SummaryView<'_> {
@@ -274,122 +335,4 @@ impl serde::Serialize for SummaryView<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::error::FailureKind;
-
-    #[test]
-    fn folds_events_into_a_summary() {
-        let plan = Plan::from_urls(
-            "d",
-            ["http://h/a", "http://u:pw@h/b", "http://h/c", "http://h/d"],
-        )
-        .unwrap();
-        let mut t = Tracker::new(4);
-        for id in 0..4 {
-            t.apply(&Event::Queued { id });
-        }
-        t.apply(&Event::Started { id: 0 });
-        t.apply(&Event::Started { id: 1 });
-        assert_eq!(t.active(), 2);
-        t.apply(&Event::Completed {
-            id: 0,
-            bytes: 10,
-            attempts: 2,
-            http_status: 200,
-            sha256: Some("ab".into()),
-            renamed_to: Some("a.1".into()),
-        });
-        let error = FileError::new(
-            FailureKind::HttpStatus(503),
-            "503 Service Unavailable after 6 attempts",
-        );
-        t.apply(&Event::Failed {
-            id: 1,
-            error,
-            attempts: 6,
-            http_status: Some(503),
-        });
-        t.apply(&Event::Failed {
-            id: 1,
-            error: FileError::new(FailureKind::Io, "late"),
-            attempts: 9,
-            http_status: None,
-        });
-        t.apply(&Event::Skipped {
-            id: 2,
-            bytes: 5,
-            sha256: None,
-            reason: SkipReason::Unchanged,
-            attempts: 1,
-            http_status: Some(304),
-        });
-        t.apply(&Event::Cancelled { id: 3 });
-        assert_eq!((t.active(), t.done()), (0, 4));
-
-        let s = t.summary(&plan);
-        assert!(!s.ok);
-        let st = &s.stats;
-        assert_eq!(
-            (
-                st.total,
-                st.completed,
-                st.failed,
-                st.skipped,
-                st.cancelled,
-                st.bytes
-            ),
-            (4, 1, 1, 1, 1, 10)
-        );
-        assert_eq!(s.files[0].path, "a.1");
-        assert_eq!(s.files[1].url, "http://u:***@h/b");
-        let e = s.files[1].error.as_ref().unwrap();
-        assert_eq!(
-            (e.kind.as_str(), e.retryable, s.files[1].attempts),
-            ("http_status", true, 6)
-        );
-        assert_eq!(s.files[3].error.as_ref().unwrap().kind, "cancelled");
-        let skipped = &s.files[2];
-        assert_eq!(
-            (skipped.reason, skipped.attempts, skipped.http_status),
-            (Some(SkipReason::Unchanged), 1, Some(304))
-        );
-        assert_eq!(s.files[0].reason, None, "only skipped files say why");
-    }
-
-    #[test]
-    fn the_streaming_view_serialises_exactly_like_the_summary() {
-        let plan = Plan::from_urls("d", ["http://h/a", "http://u:pw@h/b"]).unwrap();
-        let mut t = Tracker::new(2);
-        t.apply(&Event::Started { id: 0 });
-        t.apply(&Event::Completed {
-            id: 0,
-            bytes: 3,
-            attempts: 1,
-            http_status: 200,
-            sha256: Some("ff".into()),
-            renamed_to: None,
-        });
-        let error = FileError::new(FailureKind::Network, "reset");
-        t.apply(&Event::Failed {
-            id: 1,
-            error,
-            attempts: 2,
-            http_status: None,
-        });
-        let mut owned = serde_json::to_value(t.summary(&plan)).unwrap();
-        let mut viewed = serde_json::to_value(t.view(&plan)).unwrap();
-        for v in [&mut owned, &mut viewed] {
-            v["stats"]["elapsed_secs"] = 0.into();
-        }
-        assert_eq!(owned, viewed);
-    }
-
-    #[test]
-    fn a_file_without_an_outcome_is_never_reported_as_fine() {
-        let plan = Plan::from_urls("d", ["http://h/a"]).unwrap();
-        let s = Tracker::new(1).summary(&plan);
-        assert_eq!(s.files[0].status, FileStatus::Failed);
-        assert!(!s.ok);
-    }
-}
+mod tests;

@@ -1,6 +1,11 @@
 //! Live bars on a terminal: indicatif's MultiProgress with one bar per active file (bytes,
-//! speed, ETA) and an overall bar. Lines for failures and notices are printed above them.
+//! speed, ETA) and an overall bar. The overall bar counts bytes, with an ETA, once the size
+//! of every file is known (each started with a length, or finished), and files until then;
+//! its rate is the average since the start, its ETA what is left at that rate.
+//! Every template is fitted once to the terminal's width (`layout`). Lines for failures and
+//! notices are printed above the bars.
 
+use super::layout::{Layout, Layouts, fit};
 use super::{sanitize, shown_path};
 use crate::event::Event;
 use crate::plan::{FileId, Plan};
@@ -14,80 +19,71 @@ pub(super) struct Bars {
     overall: ProgressBar,
     files: HashMap<FileId, FileBar>,
     max_bars: usize,
+    layouts: Layouts,
     sized: ProgressStyle,
     unsized_: ProgressStyle,
-    bytes: u64,
+    /// Bytes received, retries included: the rate shown.
+    received: u64,
     started: Instant,
+    totals: Totals,
 }
 
 struct FileBar {
     bar: Option<ProgressBar>,
     seen: u64,
+    total: Option<u64>,
+}
+
+/// What the overall bar measures in bytes: files still without a known size, the sizes known
+/// so far (finished files count what they got), and the bytes of them already there.
+#[derive(Default)]
+struct Totals {
+    queued: usize,
+    unsized_files: usize,
+    length: u64,
+    position: u64,
+    in_bytes: bool,
+}
+
+fn style(layout: &Layout) -> ProgressStyle {
+    ProgressStyle::with_template(&layout.template)
+        .expect("a valid template (tested in layout)")
+        .progress_chars("=> ")
 }
 
 impl Bars {
     pub(super) fn new(workers: usize) -> Self {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10));
+        let (rows, columns) = terminal_size().unwrap_or((24, 80));
+        let layouts = Layouts::for_width(columns);
         let overall = multi.add(ProgressBar::new(0));
-        overall.set_style(
-            ProgressStyle::with_template(
-                "{elapsed_precise:.dim} [{bar:30.cyan/blue}] {pos}/{len} files  {msg}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
+        overall.set_style(style(&layouts.overall_files));
         overall.enable_steady_tick(Duration::from_millis(200));
-        let rows = terminal_rows().unwrap_or(24);
         crate::logging::set_bars(Some(multi.clone()));
         Bars {
             multi,
             overall,
             files: HashMap::new(),
             max_bars: workers.min(rows.saturating_sub(4).max(1)),
-            sized: ProgressStyle::with_template(
-                "{wide_msg} {bytes:>10}/{total_bytes:<10} [{bar:20}] {bytes_per_sec:>12} {eta:>4}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-            unsized_: ProgressStyle::with_template(
-                "{wide_msg} {spinner} {bytes:>10} {bytes_per_sec:>12}",
-            )
-            .expect("valid template"),
-            bytes: 0,
+            sized: style(&layouts.file_sized),
+            unsized_: style(&layouts.file_unsized),
+            layouts,
+            received: 0,
             started: Instant::now(),
+            totals: Totals::default(),
         }
     }
 
     pub(super) fn on_event(&mut self, event: &Event, plan: &Plan, tracker: &Tracker) {
         let name = |id| shown_path(plan, id).into_owned();
         match event {
-            Event::Queued { .. } => self.overall.inc_length(1),
-            Event::Started { id } => {
-                let bar = (self.files.values().filter(|f| f.bar.is_some()).count() < self.max_bars)
-                    .then(|| {
-                        let bar = self.multi.insert_before(&self.overall, ProgressBar::new(0));
-                        bar.set_style(self.unsized_.clone());
-                        bar.set_message(name(*id));
-                        bar
-                    });
-                self.files.insert(*id, FileBar { bar, seen: 0 });
+            Event::Queued { .. } => {
+                self.overall.inc_length(1);
+                self.totals.queued += 1;
+                self.totals.unsized_files += 1;
             }
-            Event::Progress { id, bytes, total } => {
-                if let Some(file) = self.files.get_mut(id) {
-                    // A retry restarts the count: only growth is new data.
-                    self.bytes += bytes.saturating_sub(file.seen);
-                    file.seen = *bytes;
-                    if let Some(bar) = &file.bar {
-                        if let Some(total) = total
-                            && bar.length() != Some(*total)
-                        {
-                            bar.set_length(*total);
-                            bar.set_style(self.sized.clone());
-                        }
-                        bar.set_position(*bytes);
-                    }
-                }
-            }
+            Event::Started { id } => self.start_file(*id, name(*id)),
+            Event::Progress { id, bytes, total } => self.progress(*id, *bytes, *total),
             Event::Retry {
                 id,
                 attempt,
@@ -95,26 +91,18 @@ impl Bars {
                 delay,
                 reason,
             } => {
-                if let Some(FileBar {
-                    bar: Some(bar),
-                    seen,
-                }) = self.files.get_mut(id)
-                {
-                    *seen = 0;
-                    bar.set_message(format!(
-                        "{} retry {attempt}/{max_attempts} in {:.1}s: {}",
-                        name(*id),
-                        delay.as_secs_f64(),
-                        sanitize(reason)
-                    ));
-                    bar.set_position(0);
-                }
+                let text = format!(
+                    "{} retry {attempt}/{max_attempts} in {:.1}s: {}",
+                    name(*id),
+                    delay.as_secs_f64(),
+                    sanitize(reason)
+                );
+                self.retry(*id, &text);
             }
-            Event::Completed { id, .. } | Event::Skipped { id, .. } | Event::Cancelled { id } => {
-                self.finish_file(*id)
-            }
+            Event::Completed { id, bytes, .. } => self.finish_file(*id, Some(*bytes)),
+            Event::Skipped { id, .. } | Event::Cancelled { id } => self.finish_file(*id, None),
             Event::Failed { id, error, .. } => {
-                self.finish_file(*id);
+                self.finish_file(*id, None);
                 let _ = self.multi.println(format!(
                     "FAILED  {}: {}",
                     name(*id),
@@ -127,20 +115,132 @@ impl Bars {
                     .println(super::plain::stopping_message(*now, *cause));
             }
         }
-        let rate = self.bytes as f64 / self.started.elapsed().as_secs_f64().max(0.001);
-        self.overall.set_position(tracker.done() as u64);
-        self.overall.set_message(format!(
-            "{} active  {}  {}/s",
-            tracker.active(),
-            HumanBytes(self.bytes),
-            HumanBytes(rate as u64)
-        ));
+        self.update_overall(tracker, plan.len());
     }
 
-    fn finish_file(&mut self, id: FileId) {
-        if let Some(FileBar { bar: Some(bar), .. }) = self.files.remove(&id) {
+    fn start_file(&mut self, id: FileId, name: String) {
+        let room = self.files.values().filter(|f| f.bar.is_some()).count() < self.max_bars;
+        let bar = room.then(|| {
+            let bar = self.multi.insert_before(&self.overall, ProgressBar::new(0));
+            bar.set_style(self.unsized_.clone());
+            bar.set_message(fit(&name, self.layouts.file_unsized.msg_width));
+            bar
+        });
+        self.files.insert(
+            id,
+            FileBar {
+                bar,
+                seen: 0,
+                total: None,
+            },
+        );
+    }
+
+    fn progress(&mut self, id: FileId, bytes: u64, total: Option<u64>) {
+        let Some(file) = self.files.get_mut(&id) else {
+            return;
+        };
+        // A retry restarts the count: only growth is new data.
+        self.received += bytes.saturating_sub(file.seen);
+        self.totals.position = (self.totals.position + bytes).saturating_sub(file.seen);
+        file.seen = bytes;
+        if let Some(total) = total
+            && file.total.is_none()
+        {
+            file.total = Some(total);
+            self.totals.length += total;
+            self.totals.unsized_files = self.totals.unsized_files.saturating_sub(1);
+        }
+        if let Some(bar) = &file.bar {
+            if let Some(total) = total
+                && bar.length() != Some(total)
+            {
+                bar.set_length(total);
+                bar.set_style(self.sized.clone());
+                // The sized layout may give the name less room than the unsized one.
+                let message = bar.message();
+                bar.set_message(fit(message.trim_end(), self.layouts.file_sized.msg_width));
+            }
+            bar.set_position(bytes);
+        }
+    }
+
+    fn retry(&mut self, id: FileId, text: &str) {
+        let width = self.layouts.file_sized.msg_width;
+        if let Some(file) = self.files.get_mut(&id) {
+            self.totals.position = self.totals.position.saturating_sub(file.seen);
+            file.seen = 0;
+            if let Some(bar) = &file.bar {
+                bar.set_message(fit(text, width));
+                bar.set_position(0);
+            }
+        }
+    }
+
+    /// A file reached its end: its bar goes, and the overall length counts what it got
+    /// (`completed`, else what it had when it stopped) instead of what it announced.
+    fn finish_file(&mut self, id: FileId, completed: Option<u64>) {
+        let Some(file) = self.files.remove(&id) else {
+            // Skipped or cancelled before it started: it will never have a size.
+            self.totals.unsized_files = self.totals.unsized_files.saturating_sub(1);
+            return;
+        };
+        let got = completed.unwrap_or(file.seen);
+        let t = &mut self.totals;
+        match file.total {
+            Some(total) => t.length = t.length.saturating_sub(total) + got,
+            None => {
+                t.unsized_files = t.unsized_files.saturating_sub(1);
+                t.length += got;
+            }
+        }
+        t.position = t.position.saturating_sub(file.seen) + got;
+        if let Some(bar) = file.bar {
             bar.finish_and_clear();
             self.multi.remove(&bar);
+        }
+    }
+
+    fn update_overall(&mut self, tracker: &Tracker, files: usize) {
+        let rate = self.received as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+        let t = &mut self.totals;
+        if !t.in_bytes && t.queued == files && t.unsized_files == 0 && t.length > 0 {
+            // Once in bytes it stays so: sizes only become known, never unknown.
+            t.in_bytes = true;
+            self.overall.set_style(style(&self.layouts.overall_bytes));
+            self.overall.set_length(t.length);
+            self.overall.set_position(t.position.min(t.length));
+        }
+        if t.in_bytes {
+            self.overall.set_length(t.length);
+            self.overall.set_position(t.position.min(t.length));
+            let left = t.length.saturating_sub(t.position);
+            let eta = (rate >= 1.0).then(|| Duration::from_secs_f64(left as f64 / rate));
+            let (rate, eta) = (
+                HumanBytes(rate as u64),
+                eta.map_or_else(|| "-".to_string(), short_duration),
+            );
+            // The most that fits: the ETA matters most, then the rate.
+            let width = self.layouts.overall_bytes.msg_width;
+            let text = [
+                format!("{rate}/s  eta {eta}  {} active", tracker.active()),
+                format!("{rate}/s  eta {eta}"),
+                format!("eta {eta}"),
+            ]
+            .into_iter()
+            .find(|text| text.chars().count() <= width)
+            .unwrap_or_else(|| format!("eta {eta}"));
+            self.overall.set_message(fit(&text, width));
+        } else {
+            self.overall.set_position(tracker.done() as u64);
+            let text = format!(
+                "{} active  {}  {}/s",
+                tracker.active(),
+                HumanBytes(self.received),
+                HumanBytes(rate as u64)
+            );
+            self.overall
+                .set_message(fit(&text, self.layouts.overall_files.msg_width));
         }
     }
 
@@ -156,9 +256,19 @@ impl Bars {
     }
 }
 
-/// Rows of the terminal on stderr, when it can be known.
-fn terminal_rows() -> Option<usize> {
+/// A duration as a bar shows it: `42s`, `3m07s`, `2h05m`.
+fn short_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+    }
+}
+
+/// Rows and columns of the terminal on stderr, when they can be known.
+fn terminal_size() -> Option<(usize, usize)> {
     console::Term::stderr()
         .size_checked()
-        .map(|(rows, _)| usize::from(rows))
+        .map(|(rows, columns)| (usize::from(rows), usize::from(columns)))
 }

@@ -5,12 +5,17 @@
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
 mod bars;
+mod ci;
 mod failures;
 mod json;
+mod junit;
+mod layout;
+mod markdown;
 mod ndjson;
 mod plain;
 mod table;
 
+pub use ci::{ReportFormat, ReportSource, ReportTarget, write_reports};
 pub use failures::print_failures;
 pub use json::print_json;
 pub use table::print_table;
@@ -201,7 +206,7 @@ impl std::fmt::Display for Size {
 
 /// Prints input problems, one `SOURCE:LINE: message` per line, then a closing line.
 pub fn print_diagnostics(diags: &[Diagnostic]) {
-    let mut err = std::io::stderr().lock();
+    let mut err = std::io::BufWriter::new(crate::stdio::Stream::stderr());
     for d in diags {
         let _ = writeln!(err, "{}", sanitize(&d.to_string()));
     }
@@ -211,16 +216,21 @@ pub fn print_diagnostics(diags: &[Diagnostic]) {
         diags.len(),
         if diags.len() == 1 { "" } else { "s" }
     );
+    let _ = err.flush();
 }
 
 /// Prints the plan of `--dry-run` on stdout: a line per file in the order they would
 /// start, or one JSON document.
-pub fn print_plan(plan: &Plan, as_json: bool) -> std::io::Result<()> {
+pub fn print_plan(
+    plan: &Plan,
+    as_json: bool,
+    on_exist: crate::policy::OnExist,
+) -> std::io::Result<()> {
     let queue = crate::queue::PriorityQueue::from_plan(plan);
     let order: Vec<_> = std::iter::from_fn(|| queue.pop()).collect();
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, crate::stdio::Stream::stdout());
     if as_json {
-        json::write_plan(&mut out, plan, &order)?;
+        json::write_plan(&mut out, plan, &order, on_exist)?;
     } else {
         for id in &order {
             let f = &plan.file(*id);

@@ -25,6 +25,7 @@ fn command_line_only(key: &str) -> Option<String> {
         | "compressed" => {
             format!("--{key} is chosen per run, on the command line")
         }
+        "report" => "--report files are chosen per run, on the command line".to_string(),
         "config" => "a config file cannot name another one".to_string(),
         "output" => "-o names the one file of a run's input; it is not a setting".to_string(),
         "insecure" | "k" => {

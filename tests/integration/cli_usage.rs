@@ -59,7 +59,7 @@ fn an_input_file_alone_is_enough_and_nothing_at_all_is_not() {
     ws.write("urls.txt", "http://127.0.0.1:9/a.bin\n");
     let run = ws.run(ws.dl().args(["fetch", "--dry-run", "-i", "urls.txt"]));
     run.code(0).stdout_has("a.bin");
-    let run = ws.run(ws.dl().args(["fetch", "--dry-run", "--json"]));
+    let run = ws.run(ws.dl().args(["fetch", "--dry-run"]));
     run.code(2).stdout_empty().stderr_has("<SOURCE>");
 }
 

@@ -353,7 +353,8 @@ fn is_setting(line: &str) -> bool {
 }
 
 /// Long options that are deliberately not config keys, and why.
-const NOT_IN_CONFIG: [&str; 17] = [
+const NOT_IN_CONFIG: [&str; 18] = [
+    "report",              // per run: which files this run writes
     "json",                // per run: a flag without --no-json could never be undone
     "input-file",          // per run, like the SOURCEs
     "continue",            // does nothing: resume is always on

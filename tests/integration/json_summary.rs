@@ -1,7 +1,7 @@
 //! The `--json` summary (SPEC §5) as types: exactly one JSON document on stdout, every key
 //! present, files in input order, stats consistent, secrets redacted. Also `--dry-run`.
 
-use crate::support::{FaultServer, Reply, Route, Status, Workspace, body};
+use crate::support::{Document, FaultServer, Reply, Route, Status, Workspace, body};
 use std::time::Duration;
 
 #[test]
@@ -233,4 +233,134 @@ fn dry_run_still_validates() {
     let ws = Workspace::new();
     let run = ws.run(ws.fetch().args(["--dry-run", "ftp://127.0.0.1/x"]));
     run.code(2).stdout_empty();
+}
+
+/// SPEC §5: an input error (exit 2) still prints one document, `ok: false`, zero stats, no
+/// files, and every problem stderr lists, each where it was found.
+#[test]
+fn input_errors_give_one_document_with_every_diagnostic() {
+    let ws = Workspace::new();
+    ws.write(
+        "urls.txt",
+        "http://127.0.0.1:9/ok.bin\nftp://127.0.0.1/x\n# fine\nnot a url\n",
+    );
+    let run = ws.run(ws.fetch().args(["--json", "urls.txt", "missing.txt"]));
+    run.code(2);
+    let diags = run.rejected_document();
+    let at = |source: &str, line: Option<u32>| {
+        diags
+            .iter()
+            .any(|d| d.source == source && d.line == line && !d.message.is_empty())
+    };
+    run.check(at("urls.txt", Some(2)), "urls.txt line 2")
+        .check(at("urls.txt", Some(4)), "urls.txt line 4")
+        .check(at("missing.txt", None), "the missing source as a whole")
+        .check(
+            diags.len() == run.diagnostics().len(),
+            "as many diagnostics as stderr lines",
+        );
+    for d in &diags {
+        let line = match d.line {
+            Some(n) => format!("{}:{n}: {}", d.source, d.message),
+            None => format!("{}: {}", d.source, d.message),
+        };
+        run.stderr_has(&line);
+    }
+    run.check(!ws.out().exists(), "nothing was created");
+}
+
+/// A config file, an environment variable, clap itself, an empty input and a download
+/// directory that cannot be made: each stops the run with exit 2 and one document.
+#[test]
+fn every_fatal_problem_gives_one_document() {
+    let ws = Workspace::new();
+    ws.write("bad.toml", "workers = 4\nretries = \"lots\"\n");
+    ws.write("empty.txt", "# nothing here\n");
+    ws.write("a-file", "x");
+    let url = "http://127.0.0.1:9/a.bin";
+    // (arguments, environment, the diagnostic's source and line)
+    type Case<'a> = (
+        &'a [&'a str],
+        &'a [(&'a str, &'a str)],
+        &'a str,
+        Option<u32>,
+    );
+    let cases: [Case; 5] = [
+        (&["--config", "bad.toml", url], &[], "bad.toml", Some(2)),
+        (&[url], &[("DL_WORKERS", "many")], "DL_WORKERS", None),
+        (&["--no-such-flag", url], &[], "command line", None),
+        (&["empty.txt"], &[], "input", None),
+        (&["--dir", "a-file/sub", url], &[], "command line", None),
+    ];
+    for (args, env, source, line) in cases {
+        let mut cmd = ws.dl();
+        cmd.args(["fetch", "--json"])
+            .args(args)
+            .envs(env.iter().copied());
+        let run = ws.run(&mut cmd);
+        run.code(2);
+        let diags = run.rejected_document();
+        run.check(
+            diags.len() == 1 && diags[0].source == source && diags[0].line == line,
+            format_args!("one diagnostic at {source}:{line:?}: {diags:?}"),
+        );
+        run.stderr_has("error:");
+    }
+    // clap refuses this before `--json` is known; the raw arguments still say it was given.
+    let run = ws.run(ws.dl().args(["fetch", "--json"]));
+    run.code(2).stderr_has("<SOURCE>");
+    let diags = run.rejected_document();
+    run.check(diags[0].message.contains("<SOURCE>"), "clap's message");
+    // Without --json, stdout stays empty.
+    let run = ws.run(ws.dl().args(["fetch", "--no-such-flag", url]));
+    run.code(2).stdout_empty();
+}
+
+/// Runs that do nothing still print one document: an empty input that is allowed, and a
+/// dry run, whose plan has a summary's head and an `action` per file.
+#[test]
+fn empty_runs_and_dry_runs_give_one_document() {
+    let ws = Workspace::new();
+    ws.write("empty.txt", "\n");
+    let run = ws.run(ws.fetch().args(["--json", "--allow-empty", "empty.txt"]));
+    run.code(0);
+    let summary = run.summary();
+    run.check(
+        summary.ok && summary.files.is_empty() && summary.stats.total == 0,
+        "an empty, successful summary",
+    )
+    .check(summary.diagnostics.is_none(), "no diagnostics");
+
+    ws.write_out("have.bin", "x");
+    let urls = ["http://127.0.0.1:9/have.bin", "http://127.0.0.1:9/want.bin"];
+    let run = ws.run(ws.fetch().args(["--json", "--dry-run"]).args(urls));
+    run.code(0);
+    let Document::Plan(plan) = run.document() else {
+        run.fail("a dry run prints its plan")
+    };
+    let action = |path: &str| {
+        let file = plan.files.iter().find(|f| f.path == path);
+        file.map(|f| f.action.as_str())
+    };
+    run.check(plan.ok && plan.dry_run && plan.stats.total == 2, "head")
+        .check(
+            action("have.bin") == Some("skip"),
+            "an existing file is skipped",
+        )
+        .check(
+            action("want.bin") == Some("download"),
+            "a new file is downloaded",
+        );
+    let run = ws.run(
+        ws.fetch()
+            .args(["--json", "--dry-run", "--on-exist", "overwrite"])
+            .args(urls),
+    );
+    let Document::Plan(plan) = run.document() else {
+        run.fail("a dry run prints its plan")
+    };
+    run.check(
+        plan.files.iter().all(|f| f.action == "download"),
+        "--on-exist overwrite downloads everything",
+    );
 }

@@ -19,6 +19,7 @@ mod names;
 mod on_exist;
 mod poisoned;
 mod progress;
+mod reports;
 mod resume;
 mod retry;
 mod safety;

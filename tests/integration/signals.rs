@@ -167,6 +167,83 @@ fn sigterm_stops_now_exits_143_prints_the_summary_and_keeps_the_part() {
     assert!(!ws.out().join("stall.bin").exists());
 }
 
+/// Issue 29: `--report` files are written for an interrupted run too, the cancelled files
+/// as `<skipped/>` test cases and rows of the Markdown table.
+#[test]
+fn sigterm_still_writes_the_report_files() {
+    let s = stalling_server();
+    let ws = Workspace::new();
+    let reports = ["--report", "junit:r.xml", "--report", "markdown:s.md"];
+    let child = spawn(
+        &ws,
+        &s,
+        &[&["--read-timeout", "30s"][..], &reports].concat(),
+    );
+    assert!(
+        wait_until(Duration::from_secs(20), || s.hits("/stall.bin") == 1
+            && ws.out().join("stall.bin.part").exists()),
+        "dl started the download"
+    );
+    child.send("TERM");
+    let done = child.finish();
+    assert_eq!(done.code, Some(143), "{}", done.stderr);
+    let xml = std::fs::read_to_string(ws.root().join("r.xml")).expect("r.xml written");
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    let skipped = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter(|n| n.children().any(|c| c.has_tag_name("skipped")))
+        .count();
+    assert_eq!(skipped, 2, "{xml}");
+    let md = std::fs::read_to_string(ws.root().join("s.md")).expect("s.md written");
+    assert!(
+        md.starts_with("### dl: stopped before every file was done"),
+        "{md}"
+    );
+    assert!(md.contains("| cancelled | stall.bin |"), "{md}");
+    assert!(md.contains("| cancelled | next.bin | cancelled |"), "{md}");
+}
+
+/// Issue 29: a cancelled file reports the bytes its `.part` keeps for the next run (as last
+/// reported, and never more than the disk holds), not 0.
+#[test]
+fn a_cancelled_file_reports_the_bytes_kept_for_resume() {
+    let data = body(2_000_000, 7);
+    let s = FaultServer::start([(
+        "/slow.bin",
+        Route::always(Reply::ok(&data).trickle(16_384, Duration::from_millis(20))),
+    )]);
+    let ws = Workspace::new();
+    let child = Running::start(
+        dl_std(&ws)
+            .args(["fetch", "--json", "--progress", "ndjson", "--dir", OUT])
+            .arg(s.url("/slow.bin")),
+    );
+    let part = ws.out().join("slow.bin.part");
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            std::fs::metadata(&part).is_ok_and(|m| m.len() > 0)
+                && child
+                    .stderr()
+                    .lines()
+                    .any(|l| l.contains("\"progress\"") && !l.contains("\"bytes\":0,"))
+        }),
+        "bytes reached the .part and progress was reported\n{}",
+        child.stderr()
+    );
+    child.send("TERM");
+    let done = child.finish();
+    assert_eq!(done.code, Some(143), "{}", done.stderr);
+    let file = &done.summary().files[0];
+    let on_disk = std::fs::metadata(&part).expect("the .part is kept").len();
+    assert_eq!(file.status, Status::Cancelled);
+    assert!(
+        file.bytes > 0 && file.bytes <= on_disk,
+        "{} bytes reported, {on_disk} in the .part",
+        file.bytes
+    );
+}
+
 #[test]
 fn two_sigints_stop_now_with_exit_130() {
     let s = stalling_server();

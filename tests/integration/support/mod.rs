@@ -426,6 +426,48 @@ impl Run {
             .unwrap_or_else(|e| self.fail(format_args!("stdout does not match schema 1: {e}")))
     }
 
+    /// Parses stdout as exactly one JSON document of either kind (a plan when it says
+    /// `"dry_run": true`), with the same strictness as [`Run::summary`].
+    #[track_caller]
+    pub fn document(&self) -> Document {
+        let value: serde_json::Value = serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| self.fail(format_args!("stdout is not one JSON document: {e}")));
+        if value.get("dry_run").is_some() {
+            return Document::Plan(
+                serde_json::from_value(value).unwrap_or_else(|e| {
+                    self.fail(format_args!("stdout is not a dry-run plan: {e}"))
+                }),
+            );
+        }
+        Document::Summary(self.summary())
+    }
+
+    /// Parses stdout as the document of a run rejected before it started: `ok` false, zero
+    /// stats, no files, at least one diagnostic; returns the diagnostics.
+    #[track_caller]
+    pub fn rejected_document(&self) -> Vec<Diagnostic> {
+        let summary = self.summary();
+        let st = &summary.stats;
+        self.check(
+            !summary.ok
+                && summary.files.is_empty()
+                && (
+                    st.total,
+                    st.completed,
+                    st.skipped,
+                    st.failed,
+                    st.cancelled,
+                    st.bytes,
+                ) == (0, 0, 0, 0, 0, 0),
+            "a rejected run's document has ok false, zero stats and no files",
+        );
+        let diags = summary
+            .diagnostics
+            .unwrap_or_else(|| self.fail("a rejected run's document has diagnostics"));
+        self.check(!diags.is_empty(), "at least one diagnostic");
+        diags
+    }
+
     /// Every stderr line parsed as an NDJSON event (fails on any line that is not one).
     #[track_caller]
     pub fn events(&self) -> Vec<Event> {
@@ -498,6 +540,49 @@ pub struct Summary {
     pub ok: bool,
     pub stats: Stats,
     pub files: Vec<FileReport>,
+    /// Only on a run rejected before it started (exit 2): every problem found.
+    #[serde(default)]
+    pub diagnostics: Option<Vec<Diagnostic>>,
+}
+
+/// One problem of a rejected run: `line` is `null` for a source as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Diagnostic {
+    pub source: String,
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+/// The `--dry-run --json` document: a summary's head, and the planned files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanDoc {
+    pub schema: u32,
+    pub ok: bool,
+    pub dry_run: bool,
+    pub dir: String,
+    pub stats: Stats,
+    pub files: Vec<PlannedFile>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedFile {
+    pub url: String,
+    pub path: String,
+    pub priority: i64,
+    pub checksum: Option<String>,
+    /// `download` or `skip`.
+    pub action: String,
+}
+
+/// Whatever `--json` printed: a run's summary (finished, failed, interrupted or rejected)
+/// or a dry run's plan.
+#[derive(Debug, Clone)]
+pub enum Document {
+    Summary(Summary),
+    Plan(PlanDoc),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -581,7 +666,17 @@ fn check_summary_keys(value: &serde_json::Value) -> Result<(), String> {
             Err(format!("{what} has keys {got:?}, expected {want:?}"))
         }
     }
-    expect(value, "the summary", &["schema", "ok", "stats", "files"])?;
+    // `diagnostics` only on a rejected run, which lists no file.
+    let rejected = value.get("diagnostics").is_some();
+    let head: &[&str] = if rejected {
+        &["schema", "ok", "stats", "files", "diagnostics"]
+    } else {
+        &["schema", "ok", "stats", "files"]
+    };
+    expect(value, "the summary", head)?;
+    if rejected && value["files"].as_array().is_none_or(|f| !f.is_empty()) {
+        return Err("a summary with diagnostics lists no files".into());
+    }
     expect(
         &value["stats"],
         "stats",
