@@ -23,8 +23,8 @@ mod worker;
 
 pub use crate::policy::{OnExist, RetryPolicy};
 pub use cancel::{Cancel, Phase};
-pub use config::{EngineConfig, Trust};
-pub use net::read_ca_file;
+pub use config::{EngineConfig, Netrc, NetrcLogin, Proxies, ProxyChoice, ProxyUrl, Trust};
+pub use net::{NetrcError, read_ca_file, read_netrc};
 
 use crate::error::Error;
 use crate::event::{Event, EventSender};
