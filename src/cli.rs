@@ -54,6 +54,10 @@ Environment:
   DL_CONFIG     the config file (else $XDG_CONFIG_HOME/dl/config.toml, ~/.config/dl/config.toml)
   DL_PROFILE    a [profile.NAME] table of the config file, like --profile
   DL_DIR, DL_WORKERS, DL_PROGRESS, DL_RETRIES   like --dir, --workers, --progress, --retries
+  http_proxy, https_proxy, all_proxy, no_proxy (or in capitals)   proxies, unless --proxy
+                and --noproxy say otherwise; loopback hosts never go through them
+  NETRC         the netrc file --netrc reads (else ~/.netrc)
+  SSL_CERT_FILE, SSL_CERT_DIR   more CA certificates to trust (besides the system's)
   RUST_LOG      log filter on stderr (overrides the level -q and -v set)
 
 Exit codes:

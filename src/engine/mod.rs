@@ -7,7 +7,8 @@
 //! - `retry`: the pure decision after a failed attempt (retry, next mirror, give up);
 //! - `attempt`: one attempt (negotiate fresh/resume/ranges, the one body loop, split);
 //! - `context`: what the workers of one run share;
-//! - `net`: the HTTP client, requests and what answers mean, per-host slots, the rate limit;
+//! - `net`: the HTTP client (TLS trust, proxies), requests and what answers mean, netrc
+//!   credentials, per-host slots, the rate limit;
 //! - `store`: everything on disk under `--dir` (every `cfg`'d system call in `store::sys`);
 //! - `failure`, `cancel`, `config`: plain data every room reads.
 
