@@ -191,7 +191,7 @@ impl Settings {
         let file = path.display().to_string();
         match read_netrc(&path) {
             Ok(netrc) => {
-                tracing::debug!(file, entries = netrc.machines.len(), "netrc file");
+                tracing::info!("{option}: credentials from {file}");
                 self.engine.netrc = Some(netrc);
                 Ok(())
             }

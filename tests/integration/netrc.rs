@@ -58,10 +58,10 @@ fn the_default_entry_serves_any_host_and_home_netrc_is_read_with_netrc() {
     .unwrap();
     let run = ws.run(
         ws.fetch()
-            .arg("--netrc")
+            .args(["--netrc", "-v"])
             .args([server.url("/a.bin"), via_localhost(&server, "/b.bin")]),
     );
-    run.code(0);
+    run.code(0).stderr_has("--netrc: credentials from ");
     run.check(
         authorization(&server, "/a.bin", &run).as_deref() == Some("Basic bWU6aG9tZS1wdw=="),
         "the machine entry",

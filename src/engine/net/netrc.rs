@@ -1,10 +1,10 @@
 //! Reading netrc files (`--netrc`, `--netrc-file`) into [`Netrc`] credentials, and choosing
 //! the credentials one request may carry. The format is curl's: whitespace-separated tokens,
 //! across lines as well as within them: `machine NAME`, `default`, then `login L`,
-//! `password P`, `account A` (ignored); `macdef NAME` starts a macro, skipped up to the next
-//! blank line; a line whose first non-blank character is `#` is a comment. A token may be
-//! quoted, `"like this"`, with `\"`, `\\`, `\n`, `\r` and `\t` escapes inside. Messages name
-//! the line, never a token's text (it may be a password).
+//! `password P`, `account A` (ignored); `macdef NAME` starts a macro, skipped from the next
+//! line up to a blank one; where a keyword is expected, `#` starts a comment to the end of
+//! the line. A token may be quoted, `"like this"`, with `\"`, `\\`, `\n`, `\r` and `\t`
+//! escapes inside. Messages name the line, never a token's text (it may be a password).
 
 use crate::engine::config::{Netrc, NetrcLogin};
 use crate::secret::Secret;
@@ -26,78 +26,105 @@ pub fn read_netrc(path: &Path) -> Result<Netrc, NetrcError> {
     parse(&String::from_utf8_lossy(&text))
 }
 
-/// One token and the line it starts on.
+/// One token and the line it is on (from 1).
 struct Token {
     text: String,
     line: usize,
+    quoted: bool,
 }
 
-/// Splits `text` into tokens, skipping comment lines and `macdef` bodies.
-fn tokens(text: &str) -> Result<Vec<Token>, NetrcError> {
-    let mut out = Vec::new();
-    let mut in_macro = false;
-    for (index, line_text) in text.lines().enumerate() {
-        let line = index + 1;
-        if in_macro {
-            // A macro body ends at the first empty (or blank) line.
-            in_macro = !line_text.trim().is_empty();
-            continue;
+/// Reads tokens one at a time, so that the parser can skip what is not made of tokens (a
+/// comment's rest of line, a macro's body).
+struct Lexer<'a> {
+    lines: Vec<&'a str>,
+    /// The current line's index, and the byte offset reached in it.
+    line: usize,
+    pos: usize,
+}
+
+impl<'a> Lexer<'a> {
+    fn new(text: &'a str) -> Lexer<'a> {
+        Lexer {
+            lines: text.lines().collect(),
+            line: 0,
+            pos: 0,
         }
-        if line_text.trim_start().starts_with('#') {
-            continue;
-        }
-        let mut chars = line_text.chars().peekable();
-        let before = out.len();
-        while let Some(&c) = chars.peek() {
-            if c.is_whitespace() {
-                chars.next();
+    }
+
+    /// The next token, or `None` at the end of the text.
+    fn next(&mut self) -> Result<Option<Token>, NetrcError> {
+        loop {
+            let Some(&text) = self.lines.get(self.line) else {
+                return Ok(None);
+            };
+            let rest = &text[self.pos..];
+            let start = rest.len() - rest.trim_start().len();
+            if start == rest.len() {
+                self.skip_line();
                 continue;
             }
+            self.pos += start;
+            let line = self.line + 1;
+            let mut chars = text[self.pos..].char_indices().peekable();
             let mut token = String::new();
-            if c == '"' {
+            let quoted = text[self.pos..].starts_with('"');
+            let mut end = None;
+            if quoted {
                 chars.next();
-                let mut closed = false;
-                while let Some(c) = chars.next() {
+                while let Some((at, c)) = chars.next() {
                     match c {
                         '"' => {
-                            closed = true;
+                            end = Some(at + 1);
                             break;
                         }
-                        '\\' => token.push(match chars.next() {
-                            Some('n') => '\n',
-                            Some('r') => '\r',
-                            Some('t') => '\t',
-                            Some(other) => other,
+                        '\\' => match chars.next() {
+                            Some((_, 'n')) => token.push('\n'),
+                            Some((_, 'r')) => token.push('\r'),
+                            Some((_, 't')) => token.push('\t'),
+                            Some((_, other)) => token.push(other),
                             None => break,
-                        }),
+                        },
                         c => token.push(c),
                     }
                 }
-                if !closed {
+                if end.is_none() {
                     return Err(syntax(line, "a quoted word is not closed on its line"));
                 }
             } else {
-                while let Some(&c) = chars.peek() {
+                for (at, c) in chars {
                     if c.is_whitespace() {
+                        end = Some(at);
                         break;
                     }
                     token.push(c);
-                    chars.next();
                 }
             }
-            out.push(Token { text: token, line });
-        }
-        // `macdef NAME` on this line: the lines after it, up to a blank one, are its body.
-        let words: Vec<_> = out[before..].iter().map(|t| t.text.as_str()).collect();
-        if let Some(at) = words.iter().position(|w| *w == "macdef") {
-            if at + 1 >= words.len() {
-                return Err(syntax(line, "macdef needs a name on its line"));
-            }
-            out.truncate(before + at);
-            in_macro = true;
+            self.pos += end.unwrap_or(text.len() - self.pos);
+            return Ok(Some(Token {
+                text: token,
+                line,
+                quoted,
+            }));
         }
     }
-    Ok(out)
+
+    /// Skips the rest of the current line.
+    fn skip_line(&mut self) {
+        self.line += 1;
+        self.pos = 0;
+    }
+
+    /// Skips a macro's body: the lines after the current one, up to and including the first
+    /// blank one.
+    fn skip_macro(&mut self) {
+        self.skip_line();
+        while let Some(&text) = self.lines.get(self.line) {
+            self.skip_line();
+            if text.trim().is_empty() {
+                break;
+            }
+        }
+    }
 }
 
 fn syntax(line: usize, message: &str) -> NetrcError {
@@ -115,60 +142,65 @@ struct Entry {
     password: Option<String>,
 }
 
-/// Parses the text of a netrc file. An entry without `login` is kept out (nothing to send);
-/// an entry without `password` sends an empty one.
-pub(super) fn parse(text: &str) -> Result<Netrc, NetrcError> {
-    let mut netrc = Netrc::default();
-    let mut entry: Option<Entry> = None;
-    let mut iter = tokens(text)?.into_iter();
-    let finish = |entry: Option<Entry>, netrc: &mut Netrc| {
-        let Some(Entry {
+impl Entry {
+    fn new(machine: Option<String>, line: usize) -> Entry {
+        Entry {
             machine,
-            login: Some(login),
-            password,
-            ..
-        }) = entry
-        else {
+            line,
+            login: None,
+            password: None,
+        }
+    }
+
+    /// Adds the entry to `netrc`. One without `login` is left out (nothing to send); one
+    /// without `password` sends an empty one. Only the first `default` counts, as only the
+    /// first entry for a machine does.
+    fn finish(self, netrc: &mut Netrc) {
+        let Some(login) = self.login else {
+            tracing::debug!("the netrc entry at line {} has no login: unused", self.line);
             return;
         };
         let login = NetrcLogin {
             login,
-            password: Secret::new(password.unwrap_or_default()),
+            password: Secret::new(self.password.unwrap_or_default()),
         };
-        match machine {
+        match self.machine {
             Some(name) => netrc.machines.push((name.to_ascii_lowercase(), login)),
-            // Only the first `default` counts, as only the first entry for a machine does.
             None => {
                 netrc.default.get_or_insert(login);
             }
         }
-    };
-    while let Some(token) = iter.next() {
+    }
+}
+
+/// Parses the text of a netrc file.
+pub(super) fn parse(text: &str) -> Result<Netrc, NetrcError> {
+    let mut netrc = Netrc::default();
+    let mut entry: Option<Entry> = None;
+    let mut lexer = Lexer::new(text);
+    while let Some(token) = lexer.next()? {
         let line = token.line;
-        let mut value = |what: &str| {
-            iter.next()
-                .map(|t| t.text)
-                .ok_or_else(|| syntax(line, &format!("{what} needs a value after it")))
+        let mut value = |what: &str| match lexer.next()? {
+            Some(t) => Ok(t.text),
+            None => Err(syntax(line, &format!("{what} needs a value after it"))),
         };
         match token.text.as_str() {
+            // Where a keyword is expected, `#` starts a comment (a value may start with `#`).
+            word if word.starts_with('#') && !token.quoted => lexer.skip_line(),
             "machine" => {
                 let name = value("machine")?;
-                finish(entry.take(), &mut netrc);
-                entry = Some(Entry {
-                    machine: Some(name),
-                    line,
-                    login: None,
-                    password: None,
-                });
+                if let Some(done) = entry.replace(Entry::new(Some(name), line)) {
+                    done.finish(&mut netrc);
+                }
             }
             "default" => {
-                finish(entry.take(), &mut netrc);
-                entry = Some(Entry {
-                    machine: None,
-                    line,
-                    login: None,
-                    password: None,
-                });
+                if let Some(done) = entry.replace(Entry::new(None, line)) {
+                    done.finish(&mut netrc);
+                }
+            }
+            "macdef" => {
+                value("macdef")?;
+                lexer.skip_macro();
             }
             keyword @ ("login" | "password" | "account") => {
                 let text = value(keyword)?;
@@ -193,13 +225,9 @@ pub(super) fn parse(text: &str) -> Result<Netrc, NetrcError> {
             }
         }
     }
-    if let Some(Entry {
-        login: None, line, ..
-    }) = &entry
-    {
-        tracing::debug!("the netrc entry at line {line} has no login: it is not used");
+    if let Some(done) = entry {
+        done.finish(&mut netrc);
     }
-    finish(entry, &mut netrc);
     Ok(netrc)
 }
 
@@ -241,12 +269,12 @@ mod tests {
     #[test]
     fn machines_default_macros_and_quotes() {
         let text = "# a comment\n\
-                    machine files.test login me password p1\n\
+                    machine files.test login me password #p1 # mine\n\
                     machine\n  OTHER.test\n  login \"two words\"\n  password \"q\\\"x\"\n\
                     macdef init\ncd /pub\nmachine evil.test login no password no\n\n\
                     default login anon password \"\"\n";
         let netrc = parse(text).unwrap();
-        assert_eq!(login(&netrc, "files.test"), pair("me", "p1"));
+        assert_eq!(login(&netrc, "files.test"), pair("me", "#p1"));
         assert_eq!(login(&netrc, "other.test"), pair("two words", "q\"x"));
         assert_eq!(login(&netrc, "evil.test"), pair("anon", ""));
         assert_eq!(login(&netrc, "elsewhere"), pair("anon", ""));
@@ -268,6 +296,7 @@ mod tests {
             ("machine a\nlogin x\nsecretword", 3),
             ("machine a password \"open", 1),
             ("macdef", 1),
+            ("machine a\nmacdef m \"x\n\"unclosed\n\n\"open", 5),
         ] {
             match parse(text) {
                 Err(NetrcError::Syntax { line: got, message }) => {
