@@ -63,6 +63,8 @@ fn proxy_gets_every_request_with_its_credentials() {
         &with_credentials(&proxy),
         TARGET,
     ]));
+    run.code(0);
+    run.check(proxy.total_hits() == 1, "--dry-run sends nothing");
     no_secret(&run);
 }
 
