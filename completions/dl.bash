@@ -69,7 +69,7 @@ _dl() {
             return 0
             ;;
         dl__subcmd__fetch)
-            opts="-i -P -d -w -q -v -o -c -H -s -k -h -V --input-file --directory-prefix --output-dir --dir --workers --json --report --progress --quiet --verbose --on-exist --output --compressed --content-disposition --shard --allow-empty --dry-run --continue --header --location-trusted --user-agent --max-filesize --max-size --connect-timeout --read-timeout --timeout --min-speed --min-speed-time --max-per-host --split --limit-rate --retry --retries --retry-delay --max-retry-delay --max-retry-after --cacert --no-check-certificate --insecure --config --profile --help --version"
+            opts="-i -P -d -w -q -v -o -c -H -s -k -h -V --input-file --directory-prefix --output-dir --dir --workers --json --report --progress --quiet --verbose --on-exist --output --compressed --content-disposition --shard --allow-empty --dry-run --continue --header --location-trusted --netrc --netrc-file --no-netrc --user-agent --max-filesize --max-size --connect-timeout --read-timeout --timeout --min-speed --min-speed-time --max-per-host --split --limit-rate --retry --retries --retry-delay --max-retry-delay --max-retry-after --proxy --noproxy --cacert --no-check-certificate --insecure --config --profile --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -180,6 +180,21 @@ _dl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --netrc-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
                 --user-agent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -245,6 +260,14 @@ _dl() {
                     return 0
                     ;;
                 --max-retry-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --noproxy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -46,6 +46,7 @@ fail\t'Leave it and report the file as failed'"
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s o -l output -d 'Name of the file when the input is exactly one URL: a path inside --dir (e.g. report.pdf or docs/report.pdf)' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l shard -d 'Take only the K-th of N deterministic slices of the input (by destination path)' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable; values are never printed)' -r
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l netrc-file -d 'Like --netrc, with the credentials of FILE (which must be readable)' -r -F
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l user-agent -d 'User-Agent header [default: dl/VERSION]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-size -l max-filesize -d 'Refuse files larger than SIZE (e.g. 500K, 10M, 2G; binary units) [default: off]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l connect-timeout -d 'Time allowed to connect [default: 15s]' -r
@@ -60,6 +61,8 @@ complete -c dl -n "__fish_dl_using_subcommand fetch" -l retries -l retry -d 'Ret
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l retry-delay -d 'Backoff before the first retry, doubling each time [default: 500ms]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-retry-delay -d 'Longest backoff between two attempts [default: 30s]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-retry-after -d 'Longest Retry-After a server may ask for; a longer one fails the file [default: 5m]' -r
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l proxy -d 'Proxy for every request, http:// or https:// (user:password@ for its credentials, never printed), loopback hosts included; \'\' for none. Overrides http_proxy, https_proxy and all_proxy [default: from those variables, except for loopback hosts]' -r
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l noproxy -d 'Hosts that bypass any proxy: comma-separated names (subdomains included), IP addresses or CIDR blocks, * for all; replaces no_proxy / NO_PROXY' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l cacert -d 'Also trust the CA certificates in this PEM file (repeatable; added to the system\'s trust and SSL_CERT_FILE / SSL_CERT_DIR)' -r -F
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l config -d 'Config file [default: $DL_CONFIG, else $XDG_CONFIG_HOME/dl/config.toml, else ~/.config/dl/config.toml]' -r -F
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l profile -d 'Use the [profile.NAME] table of the config file over its top level [env: DL_PROFILE]' -r
@@ -72,6 +75,8 @@ complete -c dl -n "__fish_dl_using_subcommand fetch" -l allow-empty -d 'Accept a
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l dry-run -d 'Resolve and validate everything, print the plan, download nothing'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s c -l continue -d 'Accepted for wget habits: resume is always on, so this changes nothing'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l location-trusted -d 'Send -H headers, manifest headers and URL credentials to other hosts a redirect leads to too (by default they go only to the scheme, host and port they were given for)'
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l netrc -d 'Send credentials from ~/.netrc ($NETRC if set) to the hosts it has an entry for, when the URL has none of its own and no -H Authorization is given; never after a redirect to another host'
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l no-netrc -d 'Read no netrc file, whatever the config file says'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s k -l insecure -l no-check-certificate -d 'Do not verify TLS certificates: any server can pose as any host (warned about on stderr; command line only)'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s V -l version -d 'Print version'

@@ -3,6 +3,7 @@
 //! value parsers for headers and `K/N` live here, those for durations, sizes and limits in
 //! `units`, shared with the config file. No I/O.
 
+use crate::engine::{ProxyChoice, ProxyUrl};
 use crate::policy::OnExist;
 use crate::report::{ProgressMode, ReportTarget};
 use crate::secret::Secret;
@@ -54,6 +55,10 @@ Environment:
   DL_CONFIG     the config file (else $XDG_CONFIG_HOME/dl/config.toml, ~/.config/dl/config.toml)
   DL_PROFILE    a [profile.NAME] table of the config file, like --profile
   DL_DIR, DL_WORKERS, DL_PROGRESS, DL_RETRIES   like --dir, --workers, --progress, --retries
+  http_proxy, https_proxy, all_proxy, no_proxy (or in capitals)   proxies, unless --proxy
+                and --noproxy say otherwise; loopback hosts never go through them
+  NETRC         the netrc file --netrc reads (else ~/.netrc)
+  SSL_CERT_FILE, SSL_CERT_DIR   more CA certificates to trust (besides the system's)
   RUST_LOG      log filter on stderr (overrides the level -q and -v set)
 
 Exit codes:
@@ -186,7 +191,7 @@ pub struct FetchArgs {
     pub continue_: bool,
 
     /// Extra request header, 'Name: value' (repeatable; values are never printed)
-    #[arg(short = 'H', long = "header", value_name = "'K: V'", value_parser = HeaderParser,
+    #[arg(short = 'H', long = "header", value_name = "'K: V'", value_parser = HEADER_PARSER,
           help_heading = "Requests")]
     pub headers: Vec<HeaderArg>,
 
@@ -194,6 +199,21 @@ pub struct FetchArgs {
     /// to too (by default they go only to the scheme, host and port they were given for)
     #[arg(long, help_heading = "Requests")]
     pub location_trusted: bool,
+
+    /// Send credentials from ~/.netrc ($NETRC if set) to the hosts it has an entry for, when
+    /// the URL has none of its own and no -H Authorization is given; never after a redirect to
+    /// another host
+    #[arg(long, overrides_with = "no_netrc", help_heading = "Requests")]
+    pub netrc: bool,
+
+    /// Like --netrc, with the credentials of FILE (which must be readable)
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath,
+          help_heading = "Requests")]
+    pub netrc_file: Option<PathBuf>,
+
+    /// Read no netrc file, whatever the config file says
+    #[arg(long, overrides_with = "netrc", help_heading = "Requests")]
+    pub no_netrc: bool,
 
     /// User-Agent header [default: dl/VERSION]
     #[arg(long, value_name = "UA", help_heading = "Requests")]
@@ -265,6 +285,17 @@ pub struct FetchArgs {
     #[arg(long, value_name = "DUR", value_parser = parse_duration, help_heading = "Retries")]
     pub max_retry_after: Option<Duration>,
 
+    /// Proxy for every request, http:// or https:// (user:password@ for its credentials,
+    /// never printed), loopback hosts included; '' for none. Overrides http_proxy,
+    /// https_proxy and all_proxy [default: from those variables, except for loopback hosts]
+    #[arg(long, value_name = "URL", value_parser = PROXY_PARSER, help_heading = "Proxies")]
+    pub proxy: Option<ProxyChoice>,
+
+    /// Hosts that bypass any proxy: comma-separated names (subdomains included), IP addresses
+    /// or CIDR blocks, * for all; replaces no_proxy / NO_PROXY
+    #[arg(long, value_name = "LIST", help_heading = "Proxies")]
+    pub noproxy: Option<String>,
+
     /// Also trust the CA certificates in this PEM file (repeatable; added to the system's
     /// trust and SSL_CERT_FILE / SSL_CERT_DIR)
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath,
@@ -314,26 +345,33 @@ pub struct HeaderArg {
     pub value: Secret<HeaderValue>,
 }
 
-/// Parses `-H` without ever echoing the argument in an error: clap's own "invalid value
-/// '...'" message would repeat it, and the value may be a secret (SPEC §5).
+/// A value parser whose errors never echo the argument: clap's own "invalid value '...'"
+/// message would repeat it, and it may be a secret (a header value, a proxy password;
+/// SPEC §5).
 #[derive(Debug, Clone, Copy)]
-struct HeaderParser;
+struct Quiet<T>(fn(&str) -> Result<T, String>);
 
-impl clap::builder::TypedValueParser for HeaderParser {
-    type Value = HeaderArg;
+/// `-H 'Name: value'`.
+const HEADER_PARSER: Quiet<HeaderArg> = Quiet(parse_header);
+/// `--proxy URL`.
+const PROXY_PARSER: Quiet<ProxyChoice> = Quiet(ProxyUrl::parse_choice);
+
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Quiet<T> {
+    type Value = T;
 
     fn parse_ref(
         &self,
         cmd: &clap::Command,
-        _arg: Option<&clap::Arg>,
+        arg: Option<&clap::Arg>,
         value: &std::ffi::OsStr,
-    ) -> Result<HeaderArg, clap::Error> {
+    ) -> Result<T, clap::Error> {
         let parsed = match value.to_str() {
-            Some(text) => parse_header(text),
-            None => Err("a header must be valid UTF-8".to_string()),
+            Some(text) => (self.0)(text),
+            None => Err("the value must be valid UTF-8".to_string()),
         };
         parsed.map_err(|message| {
-            let message = format!("invalid value for '--header <'K: V'>': {message}\n");
+            let name = arg.map(ToString::to_string).unwrap_or_default();
+            let message = format!("invalid value for '{name}': {message}\n");
             clap::Error::raw(clap::error::ErrorKind::ValueValidation, message).with_cmd(cmd)
         })
     }

@@ -16,7 +16,7 @@ use layer::Layer;
 use locate::read_config;
 
 use crate::cli::FetchArgs;
-use crate::engine::{EngineConfig, Trust, read_ca_file};
+use crate::engine::{EngineConfig, NetrcError, Trust, read_ca_file, read_netrc};
 use crate::input::Source;
 use crate::plan::PlanOptions;
 use crate::report::ProgressMode;
@@ -37,6 +37,11 @@ pub struct Settings {
     /// The `--cacert` files (command line and config file); their certificates are loaded
     /// into `engine.trust.extra` while settings are resolved.
     pub cacert: Vec<PathBuf>,
+    /// `--netrc` (or `--netrc-file`, or the config file's keys): read a netrc file.
+    pub netrc: bool,
+    /// `--netrc-file`: read this netrc file (it must be readable); else `$NETRC` or
+    /// `~/.netrc`, which may be missing.
+    pub netrc_file: Option<PathBuf>,
 }
 
 /// Why the settings could not be resolved; shown as `dl: error: ...`, exit 2.
@@ -67,6 +72,14 @@ pub enum ConfigError {
     /// A `--cacert` file (or `cacert` key) that cannot be read or holds no usable certificate.
     #[error("--cacert {file}: {message}")]
     Cacert { file: String, message: String },
+    /// A netrc file asked for (`--netrc-file`, or the default one with `--netrc`) that exists
+    /// but cannot be read.
+    #[error("{option} {file}: {message}")]
+    Netrc {
+        option: &'static str,
+        file: String,
+        message: String,
+    },
 }
 
 impl ConfigError {
@@ -85,6 +98,11 @@ impl ConfigError {
             }
             ConfigError::Env { var, message } => Diagnostic::new(*var, 0, message),
             ConfigError::Profile(message) => Diagnostic::new("config", 0, message),
+            ConfigError::Netrc {
+                option,
+                file,
+                message,
+            } => Diagnostic::new(*option, 0, format!("{file}: {message}")),
             ConfigError::Cacert { file, message } => {
                 Diagnostic::new("--cacert", 0, format!("{file}: {message}"))
             }
@@ -133,6 +151,8 @@ impl Settings {
             json: args.json,
             dry_run: args.dry_run,
             cacert: Vec::new(),
+            netrc: false,
+            netrc_file: None,
         }
     }
 
@@ -179,7 +199,50 @@ impl Settings {
             .over(file_layer);
         let mut settings = merged.resolve(args, stderr_is_terminal);
         settings.load_cacerts()?;
+        settings.load_netrc(&env)?;
         Ok(settings)
+    }
+
+    /// Reads the netrc file asked for, before any request: `--netrc-file FILE` (or the
+    /// config file's `netrc-file`) must be readable; with `--netrc` alone, `$NETRC` or else
+    /// `~/.netrc` may be missing (a warning). A syntax error is a usage error at FILE:LINE.
+    fn load_netrc(&mut self, env: &Env) -> Result<(), ConfigError> {
+        let (path, option) = match (self.netrc, &self.netrc_file) {
+            (false, _) => return Ok(()),
+            (true, Some(file)) => (file.clone(), "--netrc-file"),
+            (true, None) => match (env.get("NETRC"), env.home()) {
+                (Some(path), _) => (PathBuf::from(path), "--netrc"),
+                (None, Some(home)) => (home.join(".netrc"), "--netrc"),
+                (None, None) => {
+                    tracing::warn!("--netrc: neither NETRC nor HOME is set: no netrc file read");
+                    return Ok(());
+                }
+            },
+        };
+        let file = path.display().to_string();
+        match read_netrc(&path) {
+            Ok(netrc) => {
+                tracing::info!("{option}: credentials from {file}");
+                self.engine.netrc = Some(netrc);
+                Ok(())
+            }
+            Err(NetrcError::Read(e))
+                if option == "--netrc" && e.kind() == std::io::ErrorKind::NotFound =>
+            {
+                tracing::warn!("--netrc: {file} does not exist: no credentials are read");
+                Ok(())
+            }
+            Err(NetrcError::Read(e)) => Err(ConfigError::Netrc {
+                option,
+                file,
+                message: format!("cannot read it: {e}"),
+            }),
+            Err(NetrcError::Syntax { line, message }) => Err(ConfigError::At {
+                file,
+                line,
+                message: format!("netrc: {message}"),
+            }),
+        }
     }
 
     /// Reads every `--cacert` file into the trust, before any request: a file that is missing

@@ -47,6 +47,113 @@ pub struct EngineConfig {
     pub sha256: bool,
     /// Which TLS certificates are trusted.
     pub trust: Trust,
+    /// Which proxy each request goes through.
+    pub proxy: Proxies,
+    /// Credentials by host name (`--netrc`), sent only to the host of a URL without
+    /// credentials of its own; read a file with [`read_netrc`](crate::engine::read_netrc).
+    pub netrc: Option<Netrc>,
+}
+
+/// Which proxy each request goes through. The default follows the environment
+/// (`http_proxy`, `https_proxy`, `all_proxy`, `no_proxy` and their upper-case forms), except
+/// for loopback hosts, which a proxy from the environment never gets.
+#[derive(Debug, Clone, Default)]
+pub struct Proxies {
+    /// `--proxy`: every request goes this way, whatever the environment says (loopback hosts
+    /// included); `None` leaves the choice to the environment.
+    pub proxy: Option<ProxyChoice>,
+    /// `--noproxy`: the hosts that bypass any proxy, replacing `no_proxy` / `NO_PROXY`:
+    /// comma-separated host names (each also covers its subdomains), IP addresses or CIDR
+    /// blocks, or `*` for every host.
+    pub no_proxy: Option<String>,
+}
+
+/// A proxy given explicitly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProxyChoice {
+    /// No proxy at all (`--proxy ''`).
+    Direct,
+    /// Through this proxy.
+    Via(ProxyUrl),
+}
+
+/// An `http://` or `https://` proxy URL. Its credentials (`http://user:password@host:port`)
+/// become a `Proxy-Authorization` header; `Debug` and `Display` never show the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProxyUrl(url::Url);
+
+impl ProxyUrl {
+    /// Parses a proxy URL (`host:port` alone means `http://host:port`, as for curl). An empty
+    /// text means no proxy. Messages never repeat the password.
+    pub fn parse_choice(text: &str) -> Result<ProxyChoice, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(ProxyChoice::Direct);
+        }
+        let shown = crate::secret::redact_str(text);
+        let full = if text.contains("://") {
+            text.to_string()
+        } else {
+            format!("http://{text}")
+        };
+        let url = url::Url::parse(&full).map_err(|e| format!("{shown:?} is not a URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!(
+                "{shown:?}: a {} proxy is not supported (http:// or https:// only)",
+                url.scheme()
+            ));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(format!("{shown:?} names no proxy host"));
+        }
+        Ok(ProxyChoice::Via(ProxyUrl(url)))
+    }
+
+    /// The URL itself, credentials included: only for the client.
+    pub fn expose(&self) -> &url::Url {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ProxyUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::secret::redact_url(&self.0))
+    }
+}
+
+impl std::fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ProxyUrl({self})")
+    }
+}
+
+/// The entries of a netrc file: credentials by host name, and the `default` ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Netrc {
+    /// `machine NAME login L password P`, in file order; names lowercased.
+    pub machines: Vec<(String, NetrcLogin)>,
+    /// The `default` entry: for any host without a `machine` entry.
+    pub default: Option<NetrcLogin>,
+}
+
+/// One netrc entry's credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetrcLogin {
+    pub login: String,
+    pub password: Secret<String>,
+}
+
+impl Netrc {
+    /// The credentials for `host`: its first `machine` entry (names compare without regard
+    /// to case), else the `default` entry.
+    pub fn lookup(&self, host: &str) -> Option<&NetrcLogin> {
+        let host = host.trim_end_matches('.');
+        self.machines
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(host))
+            .map(|(_, login)| login)
+            .or(self.default.as_ref())
+    }
 }
 
 /// Which TLS certificates the clients trust. The default trusts the operating system's store
@@ -95,6 +202,8 @@ impl Default for EngineConfig {
             limit_rate: None,
             sha256: true,
             trust: Trust::default(),
+            proxy: Proxies::default(),
+            netrc: None,
         }
     }
 }

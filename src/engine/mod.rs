@@ -8,7 +8,8 @@
 //! - `attempt`: one attempt (negotiate fresh/resume/ranges, the one body loop, split);
 //! - `context`: what the workers of one run share;
 //! - `naming`: names a server gives a file, and which of them a run has taken;
-//! - `net`: the HTTP client, requests and what answers mean, per-host slots, the rate limit;
+//! - `net`: the HTTP client (TLS trust, proxies), requests and what answers mean, netrc
+//!   credentials, per-host slots, the rate limit;
 //! - `store`: everything on disk under `--dir` (every `cfg`'d system call in `store::sys`);
 //! - `failure`, `cancel`, `config`: plain data every room reads.
 
@@ -25,8 +26,8 @@ mod worker;
 
 pub use crate::policy::{OnExist, RetryPolicy};
 pub use cancel::{Cancel, Phase};
-pub use config::{EngineConfig, Trust};
-pub use net::read_ca_file;
+pub use config::{EngineConfig, Netrc, NetrcLogin, Proxies, ProxyChoice, ProxyUrl, Trust};
+pub use net::{NetrcError, read_ca_file, read_netrc};
 
 use crate::error::Error;
 use crate::event::{Event, EventSender};

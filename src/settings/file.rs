@@ -28,6 +28,9 @@ fn command_line_only(key: &str) -> Option<String> {
         "report" => "--report files are chosen per run, on the command line".to_string(),
         "config" => "a config file cannot name another one".to_string(),
         "output" => "-o names the one file of a run's input; it is not a setting".to_string(),
+        "no-netrc" => {
+            "--no-netrc undoes netrc for one run; in a file, write netrc = false".to_string()
+        }
         "insecure" | "k" => {
             "--insecure is chosen per run, on the command line: a file must not turn off \
              certificate checks for every run"
@@ -191,6 +194,7 @@ impl Table {
             DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
                 .map_or_else(|_| i.as_str().to_string(), |n| n.to_string()),
             DeValue::Float(f) => f.as_str().to_string(),
+            DeValue::Boolean(b) => b.to_string(),
             other => {
                 let message = format!(
                     "{name}: expected a string or a number, found {}",
@@ -252,14 +256,19 @@ impl Table {
         }
     }
 
-    /// The layer this table sets: `~` in `dir` and `cacert` and `${VAR}` in header values
-    /// expanded.
+    /// The layer this table sets: `~` in `dir`, `netrc-file` and `cacert` and `${VAR}` in
+    /// header values expanded.
     fn expand(&self, file: &str, home: Option<&Path>) -> Result<Layer, ConfigError> {
         let mut layer = self.values.clone();
         if let (Some(dir), Some(home)) = (&layer.dir, home)
             && let Ok(rest) = dir.strip_prefix("~")
         {
             layer.dir = Some(home.join(rest));
+        }
+        if let (Some(file), Some(home)) = (&layer.netrc_file, home)
+            && let Ok(rest) = file.strip_prefix("~")
+        {
+            layer.netrc_file = Some(home.join(rest));
         }
         if let (Some(files), Some(home)) = (&mut layer.cacert, home) {
             for path in files {

@@ -6,6 +6,7 @@
 
 use super::{ConfigError, Env, Settings};
 use crate::cli::{FetchArgs, MAX_CONNECTIONS, MAX_SPLIT};
+use crate::engine::{ProxyChoice, ProxyUrl};
 use crate::policy::OnExist;
 use crate::report::ProgressMode;
 use crate::secret::Secret;
@@ -115,6 +116,12 @@ options! {
         |a| (!a.headers.is_empty())
             .then(|| a.headers.iter().map(|h| (h.name.clone(), h.value.clone())).collect())
         => engine.headers, merge merge_headers;
+    // On or off, whatever the levels below say: `--no-netrc` (or `netrc = false`) undoes a
+    // file's `netrc` and `netrc-file`; `netrc-file` implies `netrc = true` at its level.
+    "netrc" netrc: bool = boolean,
+        |a| if a.no_netrc { Some(false) } else { a.netrc.then_some(true) } => netrc;
+    "netrc-file" netrc_file: PathBuf = |t| Ok(PathBuf::from(t)), |a| a.netrc_file.clone()
+        => netrc_file;
     "max-size" max_size: Limit = parse_size_limit, |a| a.max_size => engine.max_size;
     "connect-timeout" connect_timeout: Duration = parse_nonzero_duration, |a| a.connect_timeout
         => engine.connect_timeout;
@@ -140,6 +147,11 @@ options! {
     // One file per level; every level's files are trusted (trust only ever adds up).
     "cacert" cacert: Vec<PathBuf> = |t| Ok(vec![PathBuf::from(t)]),
         |a| (!a.cacert.is_empty()).then(|| a.cacert.clone()) => cacert, merge merge_lists;
+    // Over the environment's `*_proxy` variables ("" for no proxy at all).
+    "proxy" proxy: ProxyChoice = ProxyUrl::parse_choice, |a| a.proxy.clone()
+        => engine.proxy.proxy;
+    "noproxy" noproxy: String = |t| Ok(t.to_string()), |a| a.noproxy.clone()
+        => engine.proxy.no_proxy;
 }
 
 impl Layer {
@@ -173,13 +185,21 @@ impl Layer {
             self.connect_timeout.get_or_insert(timeout);
             self.read_timeout.get_or_insert(timeout);
         }
+        if self.netrc_file.is_some() {
+            self.netrc.get_or_insert(true);
+        }
         self
     }
 
     /// Built-in defaults under everything this layer sets.
     pub(super) fn resolve(self, args: &FetchArgs, stderr_is_terminal: bool) -> Settings {
         let mut settings = Settings::defaults(args);
-        self.spread().land(&mut settings);
+        let mut layer = self.spread();
+        // A netrc file turned off at a higher level than it was named is not read.
+        if layer.netrc != Some(true) {
+            layer.netrc_file = None;
+        }
+        layer.land(&mut settings);
         settings.progress = settings.progress.resolve(stderr_is_terminal);
         // A sha256 of every file costs 0.5 s of CPU per GiB: worth it only when something
         // shows it (the JSON summary or NDJSON events).
@@ -225,6 +245,12 @@ impl<T> Land<T> for T {
     }
 }
 
+impl<T> Land<Option<T>> for T {
+    fn land(self) -> Option<T> {
+        Some(self)
+    }
+}
+
 impl Land<usize> for u32 {
     fn land(self) -> usize {
         self as usize
@@ -247,6 +273,15 @@ fn count(text: &str, min: u32, max: u32) -> Result<u32, String> {
     match text.trim().parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(format!("{text:?} is not a whole number {range}")),
+    }
+}
+
+/// `true` or `false` (a TOML boolean).
+fn boolean(text: &str) -> Result<bool, String> {
+    match text.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("{text:?} is not true or false")),
     }
 }
 

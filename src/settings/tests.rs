@@ -102,6 +102,8 @@ fn each_level_wins_over_the_ones_below() {
 fn every_key_reaches_the_settings() {
     let ca = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(ca.path(), ca_pem()).unwrap();
+    let netrc = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(netrc.path(), "machine h.test login me password pw").unwrap();
     let file = &r#"
         dir = "out"
         workers = 3
@@ -109,6 +111,8 @@ fn every_key_reaches_the_settings() {
         on-exist = "rename"
         user-agent = "robot/1"
         headers = { X-One = "1" }
+        netrc = true
+        netrc-file = "NETRC"
         max-size = "10M"
         connect-timeout = "1s"
         read-timeout = 2
@@ -123,8 +127,11 @@ fn every_key_reaches_the_settings() {
         max-retry-delay = "1m"
         max-retry-after = "2m"
         cacert = "CA"
+        proxy = "http://u:pw@proxy.test:3128"
+        noproxy = "files.test"
     "#
-    .replace("CA", &ca.path().display().to_string());
+    .replace("CA", &ca.path().display().to_string())
+    .replace("NETRC", &netrc.path().display().to_string());
     let s = resolve(&[], Some(file), &[]).unwrap();
     let e = &s.engine;
     assert_eq!(s.plan.dir, PathBuf::from("out"));
@@ -150,6 +157,15 @@ fn every_key_reaches_the_settings() {
     );
     assert_eq!(e.max_retry_after, Duration::from_secs(120));
     assert_eq!((s.cacert.len(), e.trust.extra.len()), (1, 1));
+    assert!(s.netrc);
+    let login = e.netrc.as_ref().and_then(|n| n.lookup("h.test"));
+    assert_eq!(login.map(|l| l.login.as_str()), Some("me"));
+    let proxy = format!("{:?}", e.proxy);
+    assert!(
+        proxy.contains("u:***@proxy.test") && !proxy.contains("pw"),
+        "{proxy}"
+    );
+    assert_eq!(e.proxy.no_proxy.as_deref(), Some("files.test"));
     // Every key is tested above, so a new key without a test fails here.
     let written: Vec<_> = file
         .lines()
@@ -437,5 +453,39 @@ fn ca_files_add_up_and_a_bad_one_is_named() {
     assert!(
         e.contains("unknown key \"insecure\": --insecure is chosen per run"),
         "{e}"
+    );
+}
+
+#[test]
+fn netrc_files_asked_for_must_be_readable_and_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope");
+    let missing = missing.to_str().unwrap();
+    let e = error(&["--netrc-file", missing], None, &[]);
+    assert!(
+        e.starts_with(&format!("--netrc-file {missing}: cannot read it")),
+        "{e}"
+    );
+    // The default file may be missing: no credentials, no error.
+    let s = resolve(&["--netrc"], None, &[("NETRC", missing)]).unwrap();
+    assert!(s.engine.netrc.is_none());
+    let bad = dir.path().join("bad");
+    std::fs::write(&bad, "machine a\nlogin b\nsecret-word").unwrap();
+    let e = error(&["--netrc"], None, &[("NETRC", bad.to_str().unwrap())]);
+    assert_eq!(
+        e,
+        format!(
+            "{}:3: netrc: unexpected word (expected machine, default, login, password, account or macdef)",
+            bad.display()
+        )
+    );
+    // --no-netrc undoes the config file's netrc.
+    let file = format!("netrc-file = {missing:?}");
+    assert!(
+        resolve(&["--no-netrc"], Some(&file), &[])
+            .unwrap()
+            .engine
+            .netrc
+            .is_none()
     );
 }

@@ -1,15 +1,21 @@
-//! Building the reqwest client: rustls with the trusted roots of `trust`, HTTP/2 offered by
-//! ALPN, timeouts, user agent, pool size. It follows no redirect itself (`request` does, hop
+//! Building the reqwest client: rustls with the trusted roots of `trust`, the proxy routes
+//! of `proxy` (reqwest's own reading of the environment is replaced by them), HTTP/2
+//! offered by ALPN, timeouts, user agent, pool size. It follows no redirect itself (`request` does, hop
 //! by hop). No retry policy here.
 
+use super::proxy::Router;
 use super::trust::Roots;
 use crate::engine::config::EngineConfig;
 use crate::error::Error;
 use std::time::Duration;
 
 /// The client for whole files: keep-alive connections, pooled and reused from file to file.
-pub(super) fn build(config: &EngineConfig, roots: &Roots) -> Result<reqwest::Client, Error> {
-    builder(config, roots)?
+pub(super) fn build(
+    config: &EngineConfig,
+    roots: &Roots,
+    router: &Router,
+) -> Result<reqwest::Client, Error> {
+    builder(config, roots, router)?
         // Idle connections beyond what one host may use at once would never be reused, only
         // hold descriptors.
         .pool_max_idle_per_host(config.workers.min(config.max_per_host).max(1))
@@ -26,15 +32,21 @@ pub(super) fn build(config: &EngineConfig, roots: &Roots) -> Result<reqwest::Cli
 pub(super) fn build_unpooled(
     config: &EngineConfig,
     roots: &Roots,
+    router: &Router,
 ) -> Result<reqwest::Client, Error> {
-    builder(config, roots)?
+    builder(config, roots, router)?
         .pool_max_idle_per_host(0)
         .build()
         .map_err(|e| Error::Client(e.to_string()))
 }
 
-fn builder(config: &EngineConfig, roots: &Roots) -> Result<reqwest::ClientBuilder, Error> {
+fn builder(
+    config: &EngineConfig,
+    roots: &Roots,
+    router: &Router,
+) -> Result<reqwest::ClientBuilder, Error> {
     let builder = reqwest::Client::builder()
+        .proxy(router.clone().into_reqwest())
         .user_agent(config.user_agent.clone())
         .connect_timeout(config.connect_timeout)
         // Redirects are followed by `request`, which decides what each hop may carry.

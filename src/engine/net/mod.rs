@@ -1,15 +1,19 @@
-//! The network room: the HTTP clients, requests and what their answers mean, the per-host
-//! connection slots (cap, shared backoff, circuit breaker) and the shared rate limit. It never
-//! touches the disk.
+//! The network room: the HTTP clients (TLS trust, proxies), requests and what their answers
+//! mean, netrc credentials, the per-host connection slots (cap, shared backoff, circuit
+//! breaker) and the shared rate limit. It never touches the disk, except to read the files
+//! it is asked to (CA certificates, netrc) before a run.
 
 mod client;
 pub(super) mod headers;
 mod hosts;
+mod netrc;
+mod proxy;
 mod rate;
 mod request;
 mod trust;
 
 pub(super) use hosts::host_key;
+pub use netrc::{NetrcError, read_netrc};
 pub(super) use rate::RateLimit;
 pub(super) use request::{
     Connection, cause, checked, send, send_if_modified_since, send_range, status_failure,
@@ -36,9 +40,11 @@ pub(super) struct Clients {
 impl Clients {
     pub fn build(config: &EngineConfig) -> Result<Clients, Error> {
         let roots = trust::Roots::load(&config.trust);
+        let router = proxy::Router::new(&config.proxy, &|name| std::env::var_os(name));
+        tracing::debug!(proxies = ?router, "proxy routes");
         Ok(Clients {
-            pooled: client::build(config, &roots)?,
-            own: client::build_unpooled(config, &roots)?,
+            pooled: client::build(config, &roots, &router)?,
+            own: client::build_unpooled(config, &roots, &router)?,
         })
     }
 }

@@ -1,5 +1,5 @@
-//! Requests and what their answers mean: building a GET (headers, `Range` + `If-Range`,
-//! `If-Modified-Since`),
+//! Requests and what their answers mean: building a GET (headers, credentials from the URL
+//! or netrc, `Range` + `If-Range`, `If-Modified-Since`),
 //! resending after a stale pooled connection, and turning errors and statuses into typed
 //! failures (with `Retry-After`). No body handling, no retry decisions.
 
@@ -8,7 +8,7 @@ use crate::engine::failure::{AttemptError, Failure, failed};
 use crate::error::{FailureKind, FileError};
 use crate::plan::FileConfig;
 use reqwest::StatusCode;
-use reqwest::header::{HeaderName, IF_MODIFIED_SINCE, IF_RANGE, RANGE, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, HeaderName, IF_MODIFIED_SINCE, IF_RANGE, RANGE, RETRY_AFTER};
 use std::time::SystemTime;
 
 /// The innermost cause of a reqwest error, which says what actually happened
@@ -255,7 +255,23 @@ async fn send_once(
         let _ = target.set_username(hop.original.username());
         let _ = target.set_password(hop.original.password());
     }
+    let user_auth = !hop.original.username().is_empty()
+        || hop.original.password().is_some()
+        || config
+            .headers
+            .iter()
+            .chain(file.headers())
+            .any(|(name, _)| name == AUTHORIZATION);
+    let netrc =
+        super::netrc::credentials_for(config.netrc.as_ref(), hop.original, hop.at, user_auth);
     let mut request = client.get(target);
+    if let Some(login) = netrc {
+        tracing::debug!(
+            "sending the netrc credentials for {}",
+            hop.at.host_str().unwrap_or("")
+        );
+        request = request.basic_auth(&login.login, Some(login.password.expose()));
+    }
     if hop.trusted {
         for (name, value) in config
             .headers
