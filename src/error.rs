@@ -76,6 +76,8 @@ pub enum FailureKind {
     /// The TLS handshake failed: most often a certificate the client does not trust.
     /// Retrying cannot fix it; `--cacert` or `-k` can.
     Tls,
+    /// A file of a group that was not started because another member failed for good.
+    GroupFailed,
 }
 
 impl FailureKind {
@@ -93,6 +95,7 @@ impl FailureKind {
             FailureKind::Redirect => "redirect",
             FailureKind::HostUnavailable => "host_unavailable",
             FailureKind::Tls => "tls",
+            FailureKind::GroupFailed => "group_failed",
         }
     }
 
@@ -113,14 +116,19 @@ impl FailureKind {
             | FailureKind::Exists
             | FailureKind::Redirect
             | FailureKind::HostUnavailable
-            | FailureKind::Tls => false,
+            | FailureKind::Tls
+            | FailureKind::GroupFailed => false,
         }
     }
 
     /// Whether re-running the same command later could help (the JSON `retryable`): the
     /// transient kinds, and a host that was down during this run.
     pub fn retryable(self) -> bool {
-        self.is_transient() || self == FailureKind::HostUnavailable
+        self.is_transient()
+            || matches!(
+                self,
+                FailureKind::HostUnavailable | FailureKind::GroupFailed
+            )
     }
 }
 

@@ -62,8 +62,16 @@ pub enum Event {
         attempts: u32,
         http_status: Option<u16>,
     },
-    /// The run was stopped before the file finished (its `.part` is kept).
-    Cancelled { id: FileId },
+    /// The file was not finished: the run was stopped (its `.part` is kept), or, with
+    /// `error` (`group_failed`), another member of its group failed before it started.
+    Cancelled {
+        id: FileId,
+        #[serde(
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "opt_file_error"
+        )]
+        error: Option<FileError>,
+    },
     /// The run is stopping: `now` is false for "start nothing new", true for "stop now".
     Stopping { now: bool, cause: StopCause },
 }
@@ -91,7 +99,7 @@ impl Event {
             | Event::Completed { id, .. }
             | Event::Skipped { id, .. }
             | Event::Failed { id, .. }
-            | Event::Cancelled { id } => Some(id),
+            | Event::Cancelled { id, .. } => Some(id),
             Event::Stopping { .. } => None,
         }
     }
@@ -103,6 +111,12 @@ fn millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 
 fn file_error<S: Serializer>(e: &FileError, s: S) -> Result<S::Ok, S::Error> {
     crate::summary::ErrorReport::from(e).serialize(s)
+}
+
+fn opt_file_error<S: Serializer>(e: &Option<FileError>, s: S) -> Result<S::Ok, S::Error> {
+    e.as_ref()
+        .map(crate::summary::ErrorReport::from)
+        .serialize(s)
 }
 
 /// Where the engine sends events.

@@ -19,6 +19,10 @@ pub struct RunSummary {
     pub stats: Stats,
     /// One entry per file, in input order.
     pub files: Vec<FileReport>,
+    /// One entry per manifest group, in order of first appearance; absent when the input
+    /// has no groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupReport>,
     /// Why the run did not start: every input, usage or configuration problem (the same ones
     /// stderr lists). Present only on such runs, which have zero stats and no files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -34,6 +38,7 @@ impl RunSummary {
             ok: false,
             stats: Stats::zero(0),
             files: Vec::new(),
+            groups: Vec::new(),
             diagnostics: Some(diagnostics.iter().map(DiagnosticReport::from).collect()),
         }
     }
@@ -94,6 +99,88 @@ impl Stats {
             bytes: 0,
             elapsed_secs: 0.0,
         }
+    }
+}
+
+/// An all-or-nothing group of files (manifest `group`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupReport {
+    /// The group's name, as the manifest gives it.
+    pub name: String,
+    /// `completed` when every member completed or was skipped; `failed` when a member failed
+    /// (the members it kept from starting are `cancelled` with `group_failed`); `cancelled`
+    /// when the run stopped before every member finished.
+    pub status: FileStatus,
+    /// Members in the plan.
+    pub total: u64,
+    pub completed: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+    /// Bytes of the members downloaded or already there.
+    pub bytes: u64,
+}
+
+impl GroupReport {
+    fn new(name: &str) -> GroupReport {
+        GroupReport {
+            name: name.to_string(),
+            status: FileStatus::Completed,
+            total: 0,
+            completed: 0,
+            skipped: 0,
+            failed: 0,
+            cancelled: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Counts one member that ended `status` with `bytes`.
+    fn count(&mut self, status: FileStatus, bytes: u64) {
+        self.total += 1;
+        match status {
+            FileStatus::Completed => self.completed += 1,
+            FileStatus::Skipped => self.skipped += 1,
+            FileStatus::Failed => self.failed += 1,
+            FileStatus::Cancelled => self.cancelled += 1,
+        }
+        if matches!(status, FileStatus::Completed | FileStatus::Skipped) {
+            self.bytes += bytes;
+        }
+        self.status = if self.failed > 0 {
+            FileStatus::Failed
+        } else if self.cancelled > 0 {
+            FileStatus::Cancelled
+        } else {
+            FileStatus::Completed
+        };
+    }
+}
+
+/// Folds members into their groups' reports, in order of first appearance.
+#[derive(Debug, Default)]
+pub struct GroupTally {
+    reports: Vec<GroupReport>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl GroupTally {
+    /// Counts a member of `group` that ended `status` with `bytes`.
+    pub fn add(&mut self, group: &str, status: FileStatus, bytes: u64) {
+        let i = match self.index.get(group) {
+            Some(&i) => i,
+            None => {
+                self.reports.push(GroupReport::new(group));
+                self.index.insert(group.to_string(), self.reports.len() - 1);
+                self.reports.len() - 1
+            }
+        };
+        self.reports[i].count(status, bytes);
+    }
+
+    pub fn finish(self) -> Vec<GroupReport> {
+        self.reports
     }
 }
 
@@ -172,7 +259,7 @@ impl SkipReason {
 #[serde(deny_unknown_fields)]
 pub struct ErrorReport {
     /// One of: http_status, network, timeout, checksum, too_large, io, invalid_response,
-    /// exists, redirect, host_unavailable, tls, cancelled.
+    /// exists, redirect, host_unavailable, tls, group_failed, cancelled.
     pub kind: String,
     /// Whether re-running the same command could help.
     pub retryable: bool,

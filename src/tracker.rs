@@ -4,7 +4,10 @@
 use crate::error::FileError;
 use crate::event::Event;
 use crate::plan::Plan;
-use crate::summary::{ErrorReport, FileReport, FileStatus, RunSummary, SCHEMA, SkipReason, Stats};
+use crate::summary::{
+    ErrorReport, FileReport, FileStatus, GroupReport, GroupTally, RunSummary, SCHEMA, SkipReason,
+    Stats,
+};
 use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -137,7 +140,10 @@ impl Tracker {
                 file.error = Some(Box::new(error.clone()));
                 Some(FileStatus::Failed)
             }
-            Event::Cancelled { .. } => Some(FileStatus::Cancelled),
+            Event::Cancelled { error, .. } => {
+                file.error = error.clone().map(Box::new);
+                Some(FileStatus::Cancelled)
+            }
         };
         if let Some(status) = status {
             if file.state == State::Active {
@@ -250,9 +256,22 @@ impl Tracker {
         SummaryView {
             ok: stats.failed == 0 && stats.cancelled == 0,
             stats,
+            groups: self.groups(plan),
             tracker: self,
             plan,
         }
+    }
+
+    /// Each group's report (none when the plan has no groups).
+    pub fn groups(&self, plan: &Plan) -> Vec<GroupReport> {
+        let mut tally = GroupTally::default();
+        for (id, file) in plan.files().iter().enumerate() {
+            if let Some(group) = file.group() {
+                let state = &self.files[id];
+                tally.add(group, Self::status(state), state.bytes);
+            }
+        }
+        tally.finish()
     }
 
     /// The whole summary, owned.
@@ -262,6 +281,7 @@ impl Tracker {
             schema: SCHEMA,
             ok: view.ok,
             files: view.files().collect(),
+            groups: view.groups.clone(),
             stats: view.stats,
             diagnostics: None,
         }
@@ -279,6 +299,8 @@ fn ms_since(start: Instant) -> u32 {
 pub struct SummaryView<'a> {
     pub ok: bool,
     pub stats: Stats,
+    /// Each group's report, in order of first appearance (empty without groups).
+    pub groups: Vec<GroupReport>,
     tracker: &'a Tracker,
     plan: &'a Plan,
 }
@@ -330,6 +352,9 @@ impl serde::Serialize for SummaryView<'_> {
         s.serialize_field("ok", &self.ok)?;
         s.serialize_field("stats", &self.stats)?;
         s.serialize_field("files", &Files(self))?;
+        if !self.groups.is_empty() {
+            s.serialize_field("groups", &self.groups)?;
+        }
         s.end()
     }
 }

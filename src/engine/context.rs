@@ -4,6 +4,7 @@
 
 use super::cancel::Cancel;
 use super::config::EngineConfig;
+use super::groups::Groups;
 use super::naming::Names;
 use super::net::Net;
 use super::store::{Dirs, FileThreads};
@@ -26,6 +27,8 @@ pub(super) struct Ctx {
     pub files: FileThreads,
     /// Destinations taken by names the server gave.
     pub names: Names,
+    /// Groups a member of which failed for good.
+    pub groups: Groups,
 }
 
 impl Ctx {
@@ -46,6 +49,7 @@ impl Ctx {
             dirs: Dirs::default(),
             files: FileThreads::default(),
             names: Names::default(),
+            groups: Groups::default(),
         }
     }
 

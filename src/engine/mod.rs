@@ -7,6 +7,7 @@
 //! - `retry`: the pure decision after a failed attempt (retry, next mirror, give up);
 //! - `attempt`: one attempt (negotiate fresh/resume/ranges, the one body loop, split);
 //! - `context`: what the workers of one run share;
+//! - `groups`: which all-or-nothing groups a member failed;
 //! - `naming`: names a server gives a file, and which of them a run has taken;
 //! - `net`: the HTTP client (TLS trust, proxies), requests and what answers mean, netrc
 //!   credentials, per-host slots, the rate limit;
@@ -18,6 +19,7 @@ mod cancel;
 mod config;
 mod context;
 mod failure;
+mod groups;
 mod naming;
 mod net;
 mod retry;
@@ -117,7 +119,7 @@ impl Engine {
             }
         }
         while let Some(id) = queue.pop() {
-            ctx.emit(Event::Cancelled { id });
+            ctx.emit(Event::Cancelled { id, error: None });
         }
     }
 

@@ -18,7 +18,18 @@ use std::time::{Duration, SystemTime};
 
 /// Downloads one file and emits its events, ending in exactly one final event.
 pub(super) async fn run_file(ctx: &Ctx, id: FileId) {
+    let file = ctx.plan.file(id);
+    if let Some(error) = ctx.groups.refusal(file) {
+        ctx.emit(Event::Cancelled {
+            id,
+            error: Some(error),
+        });
+        return;
+    }
     let final_event = life(ctx, id).await;
+    if let Event::Failed { error, .. } = &final_event {
+        ctx.groups.member_failed(file, error);
+    }
     ctx.emit(final_event);
 }
 
@@ -192,7 +203,7 @@ async fn attempts(
             attempt > 1 || ctx.dirs.may_exist(part) || ctx.dirs.may_exist(&store::meta_path(part));
         let failure = match attempt::attempt(ctx, id, file, url, part, look, since).await {
             Ok(answer) => return Ok((answer, attempt)),
-            Err(AttemptError::Cancelled) => return Err(Event::Cancelled { id }),
+            Err(AttemptError::Cancelled) => return Err(Event::Cancelled { id, error: None }),
             Err(AttemptError::Kept {
                 landed,
                 bytes,
@@ -251,7 +262,7 @@ async fn attempts(
         if !delay.is_zero() {
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
-                () = ctx.cancel.aborted() => return Err(Event::Cancelled { id }),
+                () = ctx.cancel.aborted() => return Err(Event::Cancelled { id, error: None }),
             }
         }
     }

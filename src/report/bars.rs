@@ -100,7 +100,7 @@ impl Bars {
                 self.retry(*id, &text);
             }
             Event::Completed { id, bytes, .. } => self.finish_file(*id, Some(*bytes)),
-            Event::Skipped { id, .. } | Event::Cancelled { id } => self.finish_file(*id, None),
+            Event::Skipped { id, .. } | Event::Cancelled { id, .. } => self.finish_file(*id, None),
             Event::Failed { id, error, .. } => {
                 self.finish_file(*id, None);
                 let _ = self.multi.println(format!(

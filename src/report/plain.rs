@@ -64,7 +64,7 @@ impl Plain {
             Event::Failed { id, error, .. } => {
                 writeln!(out, "FAILED  {}: {}", path(*id), sanitize(&error.message))
             }
-            Event::Cancelled { id } => writeln!(out, "cancel  {}", path(*id)),
+            Event::Cancelled { id, .. } => writeln!(out, "cancel  {}", path(*id)),
             Event::Stopping { now, cause } => writeln!(out, "{}", stopping_message(*now, *cause)),
         };
     }

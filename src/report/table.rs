@@ -2,7 +2,7 @@
 //! runs), then the totals.
 
 use super::{Size, sanitize};
-use crate::summary::{FileReport, FileStatus, Stats};
+use crate::summary::{FileReport, FileStatus, GroupReport, Stats};
 use crate::tracker::SummaryView;
 use std::io::Write;
 
@@ -17,7 +17,28 @@ pub fn print_table(summary: &SummaryView<'_>) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, crate::stdio::Stream::stdout());
     let files = summary.files_where(|status| listed(status, &summary.stats));
     write_table(&mut out, files, &summary.stats)?;
+    write_groups(&mut out, &summary.groups)?;
     out.flush()
+}
+
+/// One line per group, after the totals: its status and members by outcome.
+fn write_groups(out: &mut impl Write, groups: &[GroupReport]) -> std::io::Result<()> {
+    for g in groups {
+        writeln!(
+            out,
+            "group {}: {} ({} of {} done: {} completed, {} skipped, {} failed, {} cancelled; {})",
+            sanitize(&g.name),
+            g.status.as_str(),
+            g.completed + g.skipped,
+            g.total,
+            g.completed,
+            g.skipped,
+            g.failed,
+            g.cancelled,
+            Size(g.bytes)
+        )?;
+    }
+    Ok(())
 }
 
 /// Whether a file with this status has a row: all of them in a small run, else only those

@@ -49,7 +49,7 @@ fn folds_events_into_a_summary() {
         attempts: 1,
         http_status: Some(304),
     });
-    t.apply(&Event::Cancelled { id: 3 });
+    t.apply(&Event::Cancelled { id: 3, error: None });
     assert_eq!((t.active(), t.done()), (0, 4));
 
     let s = t.summary(&plan);
@@ -124,7 +124,7 @@ fn a_cancelled_file_reports_the_bytes_kept_for_resume() {
             });
         }
     }
-    t.apply(&Event::Cancelled { id: 0 });
+    t.apply(&Event::Cancelled { id: 0, error: None });
     t.apply(&Event::Failed {
         id: 1,
         error: FileError::new(FailureKind::Network, "reset"),

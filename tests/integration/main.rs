@@ -11,6 +11,7 @@ mod config;
 mod exit_codes;
 mod fetch;
 mod generated;
+mod groups;
 mod input;
 mod json_summary;
 mod library;

@@ -543,6 +543,23 @@ pub struct Summary {
     /// Only on a run rejected before it started (exit 2): every problem found.
     #[serde(default)]
     pub diagnostics: Option<Vec<Diagnostic>>,
+    /// Only when the input has manifest groups.
+    #[serde(default)]
+    pub groups: Vec<Group>,
+}
+
+/// One manifest group's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub name: String,
+    pub status: Status,
+    pub total: u64,
+    pub completed: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+    pub bytes: u64,
 }
 
 /// One problem of a rejected run: `line` is `null` for a source as a whole.
@@ -666,12 +683,13 @@ fn check_summary_keys(value: &serde_json::Value) -> Result<(), String> {
             Err(format!("{what} has keys {got:?}, expected {want:?}"))
         }
     }
-    // `diagnostics` only on a rejected run, which lists no file.
+    // `diagnostics` only on a rejected run, which lists no file; `groups` only when the
+    // input has groups.
     let rejected = value.get("diagnostics").is_some();
-    let head: &[&str] = if rejected {
-        &["schema", "ok", "stats", "files", "diagnostics"]
-    } else {
-        &["schema", "ok", "stats", "files"]
+    let head: &[&str] = match (rejected, value.get("groups").is_some()) {
+        (true, _) => &["schema", "ok", "stats", "files", "diagnostics"],
+        (false, true) => &["schema", "ok", "stats", "files", "groups"],
+        (false, false) => &["schema", "ok", "stats", "files"],
     };
     expect(value, "the summary", head)?;
     if rejected && value["files"].as_array().is_none_or(|f| !f.is_empty()) {
@@ -779,6 +797,9 @@ pub enum Event {
     Cancelled {
         id: u32,
         path: String,
+        /// Only when a member of the file's group failed (`group_failed`).
+        #[serde(default)]
+        error: Option<ErrorReport>,
     },
     /// The run stops early: `now` false = start nothing new, true = stop now.
     Stopping {
