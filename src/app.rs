@@ -91,8 +91,8 @@ fn fetch_or_reject(args: &FetchArgs) -> Result<ExitStatus, Rejected> {
     })?;
     let plan = build_plan(&settings).map_err(Rejected::Input)?;
     if settings.dry_run {
-        let on_exist = settings.engine.on_exist;
-        ignore_broken_pipe(report::print_plan(&plan, settings.json, on_exist))
+        let predict = |id| crate::engine::predict(&plan, id, &settings.engine);
+        ignore_broken_pipe(report::print_plan(&plan, settings.json, &predict))
             .map_err(Rejected::fatal)?;
         return Ok(ExitStatus::Success);
     }

@@ -184,6 +184,43 @@ impl GroupTally {
     }
 }
 
+/// What a run would do with a file (`--dry-run`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlannedAction {
+    /// Request the whole file.
+    Download,
+    /// Continue a `.part` left by an earlier run.
+    Resume,
+    /// Leave the file that is there (`--on-exist skip`, or it matches its checksum).
+    Skip,
+    /// Ask the server whether it has a newer version (`--on-exist update`).
+    Update,
+    /// Report the file as failed without a request (`--on-exist fail`, a checksum the file
+    /// there does not match under `skip`, or something other than a file under its name).
+    Fail,
+}
+
+impl PlannedAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlannedAction::Download => "download",
+            PlannedAction::Resume => "resume",
+            PlannedAction::Skip => "skip",
+            PlannedAction::Update => "update",
+            PlannedAction::Fail => "fail",
+        }
+    }
+}
+
+/// A predicted action and the bytes it concerns: those already on disk (the `.part` to
+/// resume, or the file to skip or update).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub action: PlannedAction,
+    pub bytes: u64,
+}
+
 /// A file's final state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

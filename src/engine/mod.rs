@@ -9,6 +9,7 @@
 //! - `context`: what the workers of one run share;
 //! - `groups`: which all-or-nothing groups a member failed;
 //! - `naming`: names a server gives a file, and which of them a run has taken;
+//! - `predict`: what a run would do with each file (`--dry-run`), from the disk alone;
 //! - `net`: the HTTP client (TLS trust, proxies), requests and what answers mean, netrc
 //!   credentials, per-host slots, the rate limit;
 //! - `store`: everything on disk under `--dir` (every `cfg`'d system call in `store::sys`);
@@ -22,6 +23,7 @@ mod failure;
 mod groups;
 mod naming;
 mod net;
+mod predict;
 mod retry;
 mod store;
 mod worker;
@@ -30,6 +32,7 @@ pub use crate::policy::{OnExist, RetryPolicy};
 pub use cancel::{Cancel, Phase};
 pub use config::{EngineConfig, Netrc, NetrcLogin, Proxies, ProxyChoice, ProxyUrl, Trust};
 pub use net::{NetrcError, read_ca_file, read_netrc};
+pub use predict::predict;
 
 use crate::error::Error;
 use crate::event::{Event, EventSender};

@@ -1,8 +1,7 @@
 //! The `--json` summary on stdout: exactly one JSON document (and the `--dry-run --json` plan).
 
-use crate::plan::{FileConfig, FileId, Plan};
-use crate::policy::OnExist;
-use crate::summary::Stats;
+use crate::plan::{FileId, Plan};
+use crate::summary::{PlannedAction, Prediction, Stats};
 use serde::Serialize;
 use std::io::Write;
 
@@ -14,37 +13,16 @@ pub fn print_json(summary: &impl Serialize) -> std::io::Result<()> {
     out.flush()
 }
 
-/// What a run would do with a file (`--dry-run --json`), predicted from the destination
-/// alone: the engine decides for real, and `resume` and `update` are not predicted (yet).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    /// The file would be requested.
-    Download,
-    /// The destination is a file already, `--on-exist skip` leaves it, and no checksum asks
-    /// for it to be verified (a verified file can still turn out to need a download).
-    Skip,
-}
-
-impl Action {
-    pub fn predict(plan: &Plan, file: &FileConfig, on_exist: OnExist) -> Action {
-        let exists =
-            || std::fs::symlink_metadata(plan.destination(file)).is_ok_and(|m| m.is_file());
-        if on_exist == OnExist::Skip && file.checksum().is_none() && exists() {
-            Action::Skip
-        } else {
-            Action::Download
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct PlannedFile<'a> {
     url: String,
     path: &'a str,
     priority: i64,
     checksum: Option<String>,
-    action: Action,
+    action: PlannedAction,
+    /// Bytes already on disk: the `.part` a `resume` keeps, or the file a `skip` or
+    /// `update` finds.
+    on_disk: u64,
 }
 
 /// The plan of a dry run, shaped like a summary (`schema`, `ok`, `stats`, `files`) so a
@@ -64,7 +42,7 @@ pub(super) fn write_plan(
     out: &mut impl Write,
     plan: &Plan,
     order: &[FileId],
-    on_exist: OnExist,
+    predict: &dyn Fn(FileId) -> Prediction,
 ) -> std::io::Result<()> {
     let doc = PlanDoc {
         schema: crate::summary::SCHEMA,
@@ -76,12 +54,14 @@ pub(super) fn write_plan(
             .iter()
             .map(|&id| {
                 let f = &plan.file(id);
+                let predicted = predict(id);
                 PlannedFile {
                     url: f.shown_url(),
                     path: f.path(),
                     priority: f.priority(),
                     checksum: f.checksum().map(ToString::to_string),
-                    action: Action::predict(plan, f, on_exist),
+                    action: predicted.action,
+                    on_disk: predicted.bytes,
                 }
             })
             .collect(),

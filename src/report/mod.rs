@@ -219,37 +219,69 @@ pub fn print_diagnostics(diags: &[Diagnostic]) {
     let _ = err.flush();
 }
 
-/// Prints the plan of `--dry-run` on stdout: a line per file in the order they would
-/// start, or one JSON document.
+/// Prints the plan of `--dry-run` on stdout: a line per file in the order they would start,
+/// with what the run would do with it (`predict`), and the files counted by action; or one
+/// JSON document.
 pub fn print_plan(
     plan: &Plan,
     as_json: bool,
-    on_exist: crate::policy::OnExist,
+    predict: &dyn Fn(crate::plan::FileId) -> crate::summary::Prediction,
 ) -> std::io::Result<()> {
+    use crate::summary::PlannedAction;
     let queue = crate::queue::PriorityQueue::from_plan(plan);
     let order: Vec<_> = std::iter::from_fn(|| queue.pop()).collect();
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, crate::stdio::Stream::stdout());
     if as_json {
-        json::write_plan(&mut out, plan, &order, on_exist)?;
-    } else {
-        for id in &order {
-            let f = &plan.file(*id);
-            let checksum = f.checksum().map(|c| format!("  {c}")).unwrap_or_default();
-            writeln!(
-                out,
-                "{:>5}  {}  <-  {}{checksum}",
-                f.priority(),
-                sanitize(f.path()),
-                f.shown_url()
-            )?;
-        }
+        json::write_plan(&mut out, plan, &order, predict)?;
+        return out.flush();
+    }
+    let actions = [
+        PlannedAction::Download,
+        PlannedAction::Resume,
+        PlannedAction::Update,
+        PlannedAction::Skip,
+        PlannedAction::Fail,
+    ];
+    let (mut counts, mut on_disk) = ([0usize; 5], [0u64; 5]);
+    for id in &order {
+        let f = &plan.file(*id);
+        let predicted = predict(*id);
+        let slot = actions
+            .iter()
+            .position(|a| *a == predicted.action)
+            .unwrap_or(0);
+        counts[slot] += 1;
+        on_disk[slot] += predicted.bytes;
+        let checksum = f.checksum().map(|c| format!("  {c}")).unwrap_or_default();
         writeln!(
             out,
-            "{} file(s) would be downloaded into {}",
-            plan.len(),
-            plan.dir().display()
+            "{:<8} {:>5}  {}  <-  {}{checksum}",
+            predicted.action.as_str(),
+            f.priority(),
+            sanitize(f.path()),
+            f.shown_url()
         )?;
     }
+    let counted: Vec<String> = actions
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| counts[i] > 0)
+        .map(|(i, action)| match action {
+            PlannedAction::Resume => format!("{} resume ({} on disk)", counts[i], Size(on_disk[i])),
+            _ => format!("{} {}", counts[i], action.as_str()),
+        })
+        .collect();
+    writeln!(
+        out,
+        "{} file(s) into {}: {}",
+        plan.len(),
+        plan.dir().display(),
+        if counted.is_empty() {
+            "nothing to do".to_string()
+        } else {
+            counted.join(", ")
+        }
+    )?;
     out.flush()
 }
 

@@ -364,3 +364,72 @@ fn empty_runs_and_dry_runs_give_one_document() {
         "--on-exist overwrite downloads everything",
     );
 }
+
+#[test]
+fn a_dry_run_predicts_resume_update_skip_and_fail_and_changes_nothing() {
+    // Issue 29: each file's action, as the run would decide it, from the disk alone.
+    let ws = Workspace::new();
+    let base = "http://127.0.0.1:9";
+    ws.write_out("have.bin", "12345");
+    ws.write_out("part.bin.part", vec![7u8; 2000]);
+    ws.write_out(
+        "part.bin.part.meta",
+        format!(
+            "{{\"version\":1,\"url\":\"{base}/part.bin\",\"etag\":\"\\\"v1\\\"\",\"last_modified\":null,\"total\":5000}}"
+        ),
+    );
+    let manifest = ws.write(
+        "m.toml",
+        format!(
+            "[[file]]\nurl = \"{base}/have.bin\"\n\n[[file]]\nurl = \"{base}/part.bin\"\n\n\
+             [[file]]\nurl = \"{base}/new.bin\"\n\n\
+             [[file]]\nurl = \"{base}/sum.bin\"\nfilename = \"have2.bin\"\nchecksum = \"sha256:{}\"\n",
+            "0".repeat(64)
+        ),
+    );
+    ws.write_out("have2.bin", "not it");
+    let before = ws.listing();
+    let predict = |mode: &str| {
+        let run = ws.run(
+            ws.fetch()
+                .args(["--json", "--dry-run", "--on-exist", mode])
+                .arg(&manifest),
+        );
+        run.code(0);
+        let Document::Plan(plan) = run.document() else {
+            run.fail("a dry run prints its plan")
+        };
+        let mut got: Vec<(String, String, u64)> = plan
+            .files
+            .into_iter()
+            .map(|f| (f.path, f.action, f.on_disk))
+            .collect();
+        got.sort();
+        got
+    };
+    let row = |p: &str, a: &str, n: u64| (p.to_string(), a.to_string(), n);
+    assert_eq!(
+        predict("skip"),
+        [
+            row("have.bin", "skip", 5),
+            row("have2.bin", "fail", 6),
+            row("new.bin", "download", 0),
+            row("part.bin", "resume", 2000),
+        ]
+    );
+    assert_eq!(
+        predict("update"),
+        [
+            row("have.bin", "update", 5),
+            row("have2.bin", "download", 0),
+            row("new.bin", "download", 0),
+            row("part.bin", "resume", 2000),
+        ]
+    );
+    assert_eq!(predict("fail")[0], row("have.bin", "fail", 5));
+    assert_eq!(ws.listing(), before, "a dry run changes nothing on disk");
+    let text = ws.run(ws.fetch().args(["--dry-run"]).arg(&manifest));
+    text.code(0).stdout_has("resume ").stdout_has(
+        "4 file(s) into dl-out: 1 download, 1 resume (1.95 KiB on disk), 1 skip, 1 fail",
+    );
+}

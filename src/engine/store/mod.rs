@@ -14,7 +14,9 @@ pub(super) mod sys;
 pub(super) use dirs::Dirs;
 pub(super) use files::FileThreads;
 pub(super) use place::{Existing, Staged, check_existing, place};
-pub(super) use resume::{Local, Meta, RESUME_MIN_BYTES, forget, forget_now, inspect, meta_path};
+pub(super) use resume::{
+    Local, Meta, RESUME_MIN_BYTES, forget, forget_now, inspect, meta_path, peek,
+};
 #[cfg(test)]
 pub(super) use sink::WRITE_MAX;
 pub(super) use sink::{BATCH_BYTES, OpenError, Sink, open_for_pieces, write_all_at};
@@ -38,6 +40,12 @@ pub(super) fn check_temporaries(
 /// The length of a regular `.part` (`None` when there is none, or it is not a regular file).
 pub(super) fn inspect_len(part: &std::path::Path) -> Option<u64> {
     sys::regular_or_absent(part).ok().flatten().map(|m| m.len())
+}
+
+/// Opens a file the user placed under a final name, to read it (a link is followed; nothing
+/// but a regular file is opened, and never a FIFO).
+pub(super) fn open_existing(dest: &std::path::Path) -> std::io::Result<std::fs::File> {
+    sys::open_regular(dest, sys::Open::ReadFollowing)
 }
 
 /// Opens a `.part` to read back what is in it (no link followed, nothing but a regular file).

@@ -131,8 +131,18 @@ pub(in crate::engine) enum Local {
     Ranges { meta: Meta },
 }
 
-/// Looks at `part` and its metadata and decides whether the download can continue.
+/// Looks at `part` and its metadata and decides whether the download can continue; metadata
+/// that cannot serve is removed.
 pub(in crate::engine) fn inspect(part: &Path, url: &url::Url) -> Local {
+    judge(part, url, true)
+}
+
+/// What `inspect` would decide, changing nothing (`--dry-run`).
+pub(in crate::engine) fn peek(part: &Path, url: &url::Url) -> Local {
+    judge(part, url, false)
+}
+
+fn judge(part: &Path, url: &url::Url, forget_stale: bool) -> Local {
     let meta_file = meta_path(part);
     let part_len = match regular_or_absent(part) {
         Ok(m) => m.map(|m| m.len()),
@@ -140,7 +150,9 @@ pub(in crate::engine) fn inspect(part: &Path, url: &url::Url) -> Local {
     };
     let meta_text = read_meta(&meta_file);
     let fresh = |warning: Option<String>| {
-        let _ = std::fs::remove_file(&meta_file);
+        if forget_stale {
+            let _ = std::fs::remove_file(&meta_file);
+        }
         Local::Fresh { warning }
     };
     match (part_len, meta_text) {

@@ -590,8 +590,10 @@ pub struct PlannedFile {
     pub path: String,
     pub priority: i64,
     pub checksum: Option<String>,
-    /// `download` or `skip`.
+    /// `download`, `resume`, `skip`, `update` or `fail`.
     pub action: String,
+    /// Bytes already on disk (the `.part` to resume, the file to skip or update).
+    pub on_disk: u64,
 }
 
 /// Whatever `--json` printed: a run's summary (finished, failed, interrupted or rejected)
