@@ -12,6 +12,9 @@ use std::time::Duration;
 pub(super) enum AttemptError {
     Failed(Failure),
     Cancelled,
+    /// Another `dl` holds the lock of the file's `.part`: it is downloading the same file
+    /// into the same directory. Nothing was changed; the worker waits for it.
+    Busy,
     /// The server named the file, and a file of that name is already there and stays
     /// (`--on-exist skip`): nothing to download.
     Kept {

@@ -123,25 +123,44 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
     }
     // The planned destination, or the one a name from the server settled on.
     let target = fetched.dest.take().unwrap_or_else(|| dest.clone());
+    // The `.part` is this run's (open and locked until placed), not another `dl`'s: a body
+    // kept in memory is stored by a file thread, which cleans up after itself.
+    let holds_part = fetched.lock.is_some();
     let placed = match fetched.body.take() {
-        Some(body) => ctx
-            .files
-            .store(
-                part.clone(),
-                target.clone(),
-                mode,
-                body,
-                // No `.part` to replace: none was there, and no earlier attempt made one.
-                attempts == 1 && !ctx.dirs.may_exist(&part),
-                fetched.last_modified,
-            )
-            .await
-            .map_err(|e| {
-                if e.stops_run {
-                    stop_run(ctx);
+        Some(body) => {
+            // No `.part` to replace: none was there, and no earlier attempt made one.
+            let anonymous = attempts == 1 && !ctx.dirs.may_exist(&part);
+            let mut first_wait = true;
+            loop {
+                let stored = ctx
+                    .files
+                    .store(
+                        part.clone(),
+                        target.clone(),
+                        mode,
+                        body.clone(),
+                        anonymous,
+                        fetched.last_modified,
+                    )
+                    .await;
+                match stored {
+                    Err(e) if e.busy => {
+                        if let Some(found) = wait_for_other_run(ctx, id, &part, first_wait).await {
+                            return found;
+                        }
+                        first_wait = false;
+                    }
+                    other => {
+                        break other.map_err(|e| {
+                            if e.stops_run {
+                                stop_run(ctx);
+                            }
+                            e.error
+                        });
+                    }
                 }
-                e.error
-            }),
+            }
+        }
         None => place_part(&part, &target, mode, fetched.last_modified).await,
     };
     match placed {
@@ -153,8 +172,27 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
             sha256: fetched.digests.sha256_hex(),
             renamed_to: (landed != dest).then(|| relative_to(ctx.plan.dir(), &landed)),
         },
+        // Under `skip`, a file that appeared under the name while this one was fetched (most
+        // likely another `dl` fetching the same file) is kept, as it would have been had it
+        // been there first; this run's copy is dropped.
+        Err(error) if error.kind == FailureKind::Exists && mode == OnExist::Skip => {
+            if holds_part {
+                store::remove_part(&part);
+            }
+            let bytes = std::fs::metadata(&target).map_or(0, |m| m.len());
+            Event::Skipped {
+                id,
+                bytes,
+                sha256: None,
+                reason: SkipReason::Exists,
+                attempts,
+                http_status: Some(fetched.http_status),
+            }
+        }
         Err(error) => {
-            store::remove_part(&part);
+            if holds_part {
+                store::remove_part(&part);
+            }
             failed(id, error, attempts, Some(fetched.http_status))
         }
     }
@@ -195,15 +233,27 @@ async fn attempts(
     let max_attempts = policy.retries.saturating_add(1);
     let urls = file.urls();
     let mut attempt: u32 = 1;
+    // Another `dl` was found writing this file, and this one waited for it.
+    let mut waited = false;
     loop {
         let url = &urls[(attempt as usize - 1) % urls.len()];
-        // What the directory listing says holds for the first attempt only: later ones look
-        // at what earlier attempts left.
-        let look =
-            attempt > 1 || ctx.dirs.may_exist(part) || ctx.dirs.may_exist(&store::meta_path(part));
+        // What the directory listing says holds for the first attempt only: later ones (and
+        // one after waiting for another run) look at what was left.
+        let look = attempt > 1
+            || waited
+            || ctx.dirs.may_exist(part)
+            || ctx.dirs.may_exist(&store::meta_path(part));
         let failure = match attempt::attempt(ctx, id, file, url, part, look, since).await {
             Ok(answer) => return Ok((answer, attempt)),
             Err(AttemptError::Cancelled) => return Err(Event::Cancelled { id, error: None }),
+            Err(AttemptError::Busy) => {
+                // Waiting is not an attempt: the same one goes again once the other run let go.
+                if let Some(found) = wait_for_other_run(ctx, id, part, !waited).await {
+                    return Err(found);
+                }
+                waited = true;
+                continue;
+            }
             Err(AttemptError::Kept {
                 landed,
                 bytes,
@@ -265,6 +315,46 @@ async fn attempts(
                 () = ctx.cancel.aborted() => return Err(Event::Cancelled { id, error: None }),
             }
         }
+    }
+}
+
+/// How often a file another `dl` is downloading is looked at again.
+const OTHER_RUN_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Another `dl` holds the lock of `part`: waits a moment, then reports what it left. `None`
+/// when this run should try again (the other let go without finishing the file, or is still
+/// at it); the final event when it finished the file (`skipped`: it is there now), the file
+/// there does not match its checksum, or this run is stopped.
+async fn wait_for_other_run(ctx: &Ctx, id: FileId, part: &Path, first: bool) -> Option<Event> {
+    let file = ctx.plan.file(id);
+    if first {
+        tracing::warn!(
+            "{}: another dl is downloading it into the same directory; waiting for it",
+            crate::sanitize::sanitize(file.path())
+        );
+    }
+    tokio::select! {
+        () = tokio::time::sleep(OTHER_RUN_POLL) => {}
+        () = ctx.cancel.aborted() => return Some(Event::Cancelled { id, error: None }),
+    }
+    if store::part_locked(part) || ctx.config.on_exist != OnExist::Skip {
+        // Still at it; or under another policy, this run decides afresh once it may.
+        return None;
+    }
+    let dest = ctx.plan.destination(file);
+    match store::check_existing(&dest, OnExist::Skip, file.checksum(), ctx.config.sha256).await {
+        // The other run finished it.
+        Existing::Skip { bytes, sha256, .. } => Some(Event::Skipped {
+            id,
+            bytes,
+            sha256,
+            reason: SkipReason::Exists,
+            attempts: 0,
+            http_status: None,
+        }),
+        Existing::Fail(error) => Some(failed(id, error, 0, None)),
+        // It let go without finishing: this run goes on from what it left.
+        _ => None,
     }
 }
 

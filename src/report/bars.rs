@@ -1,5 +1,6 @@
 //! Live bars on a terminal: indicatif's MultiProgress with one bar per active file (bytes,
-//! speed, ETA) and an overall bar. The overall bar counts bytes, with an ETA, once the size
+//! speed, ETA), one per active manifest group instead of its members' (the group's bytes),
+//! and an overall bar. The overall bar counts bytes, with an ETA, once the size
 //! of every file is known (each started with a length, or finished), and files until then;
 //! its rate is the average since the start, its ETA what is left at that rate.
 //! Every template is fitted once to the terminal's width (`layout`). Lines for failures and
@@ -26,12 +27,31 @@ pub(super) struct Bars {
     received: u64,
     started: Instant,
     totals: Totals,
+    /// The bars of the groups with a member running.
+    groups: HashMap<Box<str>, GroupBar>,
+    /// Members of each group in the plan, counted on the first grouped file.
+    members: Option<HashMap<Box<str>, usize>>,
 }
 
 struct FileBar {
     bar: Option<ProgressBar>,
     seen: u64,
     total: Option<u64>,
+    /// The file's group: its progress shows on the group's bar.
+    group: Option<Box<str>>,
+}
+
+/// One bar for the running members of a group: their bytes, and the sizes known so far.
+struct GroupBar {
+    bar: Option<ProgressBar>,
+    name: String,
+    running: usize,
+    finished: usize,
+    members: usize,
+    /// Bytes of finished members, and of running ones as last reported.
+    done: u64,
+    live: u64,
+    length: u64,
 }
 
 /// What the overall bar measures in bytes: files still without a known size, the sizes known
@@ -71,6 +91,8 @@ impl Bars {
             received: 0,
             started: Instant::now(),
             totals: Totals::default(),
+            groups: HashMap::new(),
+            members: None,
         }
     }
 
@@ -82,7 +104,10 @@ impl Bars {
                 self.totals.queued += 1;
                 self.totals.unsized_files += 1;
             }
-            Event::Started { id } => self.start_file(*id, name(*id)),
+            Event::Started { id } => {
+                let group = plan.file(*id).group().map(Box::<str>::from);
+                self.start_file(*id, name(*id), group, plan);
+            }
             Event::Progress { id, bytes, total } => self.progress(*id, *bytes, *total),
             Event::Retry {
                 id,
@@ -118,38 +143,117 @@ impl Bars {
         self.update_overall(tracker, plan.len());
     }
 
-    fn start_file(&mut self, id: FileId, name: String) {
-        let room = self.files.values().filter(|f| f.bar.is_some()).count() < self.max_bars;
-        let bar = room.then(|| {
+    /// Bars shown now, of files and of groups.
+    fn shown(&self) -> usize {
+        self.files.values().filter(|f| f.bar.is_some()).count()
+            + self.groups.values().filter(|g| g.bar.is_some()).count()
+    }
+
+    fn new_bar(&self, message: &str) -> Option<ProgressBar> {
+        (self.shown() < self.max_bars).then(|| {
             let bar = self.multi.insert_before(&self.overall, ProgressBar::new(0));
             bar.set_style(self.unsized_.clone());
-            bar.set_message(fit(&name, self.layouts.file_unsized.msg_width));
+            bar.set_message(fit(message, self.layouts.file_unsized.msg_width));
             bar
-        });
+        })
+    }
+
+    fn start_file(&mut self, id: FileId, name: String, group: Option<Box<str>>, plan: &Plan) {
+        let bar = match &group {
+            None => self.new_bar(&name),
+            Some(group) => {
+                self.start_member(group, plan);
+                None
+            }
+        };
         self.files.insert(
             id,
             FileBar {
                 bar,
                 seen: 0,
                 total: None,
+                group,
             },
         );
+    }
+
+    /// A member of `group` started: the group's bar shows it (made when none is running).
+    fn start_member(&mut self, group: &str, plan: &Plan) {
+        if !self.groups.contains_key(group) {
+            let members = self
+                .members
+                .get_or_insert_with(|| {
+                    let mut counts = HashMap::new();
+                    for f in plan.files() {
+                        if let Some(g) = f.group() {
+                            *counts.entry(Box::<str>::from(g)).or_insert(0) += 1;
+                        }
+                    }
+                    counts
+                })
+                .get(group)
+                .copied()
+                .unwrap_or(1);
+            let name = format!("group {}", sanitize(group));
+            let bar = self.new_bar(&name);
+            let entry = GroupBar {
+                bar,
+                name,
+                running: 0,
+                finished: 0,
+                members,
+                done: 0,
+                live: 0,
+                length: 0,
+            };
+            self.groups.insert(group.into(), entry);
+        }
+        if let Some(g) = self.groups.get_mut(group) {
+            g.running += 1;
+        }
+        self.draw_group(group);
+    }
+
+    /// Redraws a group's bar: its bytes against the sizes known, and members done of all.
+    fn draw_group(&self, group: &str) {
+        let Some(g) = self.groups.get(group) else {
+            return;
+        };
+        let Some(bar) = &g.bar else { return };
+        if g.length > 0 && bar.length() != Some(g.length) {
+            bar.set_style(self.sized.clone());
+            bar.set_length(g.length);
+        }
+        bar.set_position((g.done + g.live).min(g.length.max(g.done + g.live)));
+        let text = format!("{} {}/{}", g.name, g.finished, g.members);
+        bar.set_message(fit(&text, self.layouts.file_sized.msg_width));
     }
 
     fn progress(&mut self, id: FileId, bytes: u64, total: Option<u64>) {
         let Some(file) = self.files.get_mut(&id) else {
             return;
         };
+        let previous = file.seen;
         // A retry restarts the count: only growth is new data.
-        self.received += bytes.saturating_sub(file.seen);
-        self.totals.position = (self.totals.position + bytes).saturating_sub(file.seen);
+        self.received += bytes.saturating_sub(previous);
+        self.totals.position = (self.totals.position + bytes).saturating_sub(previous);
         file.seen = bytes;
-        if let Some(total) = total
-            && file.total.is_none()
-        {
-            file.total = Some(total);
-            self.totals.length += total;
-            self.totals.unsized_files = self.totals.unsized_files.saturating_sub(1);
+        let newly_sized = match total {
+            Some(total) if file.total.is_none() => {
+                file.total = Some(total);
+                self.totals.length += total;
+                self.totals.unsized_files = self.totals.unsized_files.saturating_sub(1);
+                total
+            }
+            _ => 0,
+        };
+        if let Some(group) = file.group.clone() {
+            if let Some(g) = self.groups.get_mut(&group) {
+                g.live = (g.live + bytes).saturating_sub(previous);
+                g.length += newly_sized;
+            }
+            self.draw_group(&group);
+            return;
         }
         if let Some(bar) = &file.bar {
             if let Some(total) = total
@@ -169,6 +273,9 @@ impl Bars {
         let width = self.layouts.file_sized.msg_width;
         if let Some(file) = self.files.get_mut(&id) {
             self.totals.position = self.totals.position.saturating_sub(file.seen);
+            if let Some(g) = file.group.as_deref().and_then(|g| self.groups.get_mut(g)) {
+                g.live = g.live.saturating_sub(file.seen);
+            }
             file.seen = 0;
             if let Some(bar) = &file.bar {
                 bar.set_message(fit(text, width));
@@ -196,6 +303,32 @@ impl Bars {
         }
         t.position = t.position.saturating_sub(file.seen) + got;
         if let Some(bar) = file.bar {
+            bar.finish_and_clear();
+            self.multi.remove(&bar);
+        }
+        if let Some(group) = file.group {
+            self.finish_member(&group, file.seen, file.total, got);
+        }
+    }
+
+    /// A member of `group` ended with `got` bytes: the group's bar counts it, and goes when
+    /// no member is running any more.
+    fn finish_member(&mut self, group: &str, seen: u64, total: Option<u64>, got: u64) {
+        let Some(g) = self.groups.get_mut(group) else {
+            return;
+        };
+        g.running = g.running.saturating_sub(1);
+        g.finished += 1;
+        g.live = g.live.saturating_sub(seen);
+        g.done += got;
+        g.length = g.length.saturating_sub(total.unwrap_or(0)) + got;
+        if g.running > 0 {
+            self.draw_group(group);
+            return;
+        }
+        if let Some(g) = self.groups.remove(group)
+            && let Some(bar) = g.bar
+        {
             bar.finish_and_clear();
             self.multi.remove(&bar);
         }
@@ -247,6 +380,11 @@ impl Bars {
     pub(super) fn finish(&mut self) {
         for (_, file) in self.files.drain() {
             if let Some(bar) = file.bar {
+                bar.finish_and_clear();
+            }
+        }
+        for (_, group) in self.groups.drain() {
+            if let Some(bar) = group.bar {
                 bar.finish_and_clear();
             }
         }

@@ -29,5 +29,6 @@ mod safety;
 mod signals;
 mod split;
 mod tls;
+mod two_runs;
 mod update;
 mod validation;

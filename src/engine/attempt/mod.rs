@@ -42,6 +42,8 @@ pub(in crate::engine) struct Fetched {
     pub body: Option<Vec<bytes::Bytes>>,
     /// Where the file lands when the server named it (else its planned destination).
     pub dest: Option<PathBuf>,
+    /// The part, open and locked against another `dl` until it is placed.
+    pub lock: Option<std::fs::File>,
     /// The server's `Last-Modified` for this version: the file's modification time.
     pub last_modified: Option<SystemTime>,
 }
@@ -176,6 +178,12 @@ async fn receive(
             last_modified,
         } => {
             let dest = settle_name(ctx, id, file, kept_name.as_deref()).await?;
+            let lock = store::lock_part(part).map_err(|e| match e {
+                e if store::is_busy(&e) || e.kind() == std::io::ErrorKind::NotFound => {
+                    AttemptError::Busy
+                }
+                e => io_error(part, "open", e),
+            })?;
             let hashers = hash_prefix(ctx, part, len, file).await?;
             Fetched {
                 bytes: len,
@@ -185,6 +193,7 @@ async fn receive(
                 body: None,
                 dest,
                 last_modified,
+                lock: Some(lock),
             }
         }
         Body::Stream {
@@ -222,16 +231,14 @@ async fn receive(
                 kept_name
             };
             let dest = settle_name(ctx, id, file, name.as_deref()).await?;
-            if let Some(mut meta) = fresh_meta {
+            let fresh_meta = fresh_meta.map(|mut meta| {
                 meta.name = name;
-                let meta_file = store::meta_path(part);
-                meta.store_off_thread(&meta_file)
+                meta
+            });
+            let streamed =
+                single::download(ctx, id, file, response, part, (start, total), fresh_meta)
                     .await
-                    .map_err(|e| io_error(&meta_file, "write", e))?;
-            }
-            let streamed = single::download(ctx, id, file, response, part, start, total)
-                .await
-                .map_err(|e| e.with_status(http_status))?;
+                    .map_err(|e| e.with_status(http_status))?;
             Fetched {
                 bytes: streamed.bytes,
                 digests: streamed.digests,
@@ -240,6 +247,7 @@ async fn receive(
                 body: streamed.body,
                 dest,
                 last_modified,
+                lock: streamed.lock,
             }
         }
     };

@@ -73,13 +73,13 @@ fn write_loop(
     out: std::fs::File,
     pieces: Pieces,
     mut jobs: tokio::sync::mpsc::Receiver<WriteJob>,
-) -> std::io::Result<()> {
+) -> std::io::Result<std::fs::File> {
     while let Some(job) = jobs.blocking_recv() {
         let at = write_all_at(&out, &job.chunks, job.at)?;
         let mut pieces = pieces.lock().unwrap_or_else(|p| p.into_inner());
         pieces[job.slot].written = at;
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Downloads the missing ranges of `part` over several connections. `first`, when given, is a
@@ -166,7 +166,8 @@ pub(in crate::engine) async fn download(
         .await
         .unwrap_or_else(|e| Err(std::io::Error::other(e)));
     shared.store_meta().await?;
-    written.map_err(|e| io_error(part, "write", e))?;
+    // The part stays open, and locked against another `dl`, until it is placed.
+    let lock = written.map_err(|e| io_error(part, "write", e))?;
     if let Some(error) = results.into_iter().find_map(Result::err) {
         return Err(error);
     }
@@ -186,6 +187,7 @@ pub(in crate::engine) async fn download(
         has_meta: true,
         body: None,
         dest: None,
+        lock: Some(lock),
         last_modified,
     })
 }
@@ -197,6 +199,10 @@ async fn prepare(part: &Path, total: u64, fresh: bool) -> Result<std::fs::File, 
         .await
         .unwrap_or_else(|e| Err(OpenError::Create(std::io::Error::other(e))));
     opened.map_err(|e| match e {
+        OpenError::Create(e) if store::is_busy(&e) => AttemptError::Busy,
+        OpenError::Create(e) if !fresh && e.kind() == std::io::ErrorKind::NotFound => {
+            AttemptError::Busy
+        }
         OpenError::Create(e) => io_error(part, "open", e),
         OpenError::Reserve { len, error } => reserve_failed(part, len, error, fresh),
     })

@@ -12,7 +12,7 @@
 //! stale `NAME.part` is there to be replaced, it goes through `NAME.part`.
 
 use super::place::{Staged, place};
-use super::sys::{Open, create_anonymous, open_regular};
+use super::sys::{Open, create_anonymous, is_busy, open_locked};
 use crate::engine::failure::fails_every_file;
 use crate::error::{FailureKind, FileError};
 use crate::policy::OnExist;
@@ -42,6 +42,8 @@ pub(in crate::engine) struct StoreError {
     pub error: FileError,
     /// Every other file would fail the same way (disk full, read-only file system).
     pub stops_run: bool,
+    /// Another `dl` holds the lock of `NAME.part`: nothing was written; try again later.
+    pub busy: bool,
 }
 
 /// File threads taking jobs from one queue: two overlap one file's calls with another's waits
@@ -145,7 +147,9 @@ fn store(job: &Job) -> Stored {
             Err(e) => return Err(write_error(&job.dest, e)),
         }
     }
-    write_part(job).map_err(|e| {
+    // Held until the part has its final name: another `dl` leaves it alone meanwhile.
+    let locked = open_locked(&job.part, Open::Create).map_err(|e| write_error(&job.part, e))?;
+    write_body(&locked, &job.body).map_err(|e| {
         let _ = std::fs::remove_file(&job.part);
         write_error(&job.part, e)
     })?;
@@ -162,6 +166,7 @@ impl From<FileError> for StoreError {
         StoreError {
             error,
             stops_run: false,
+            busy: false,
         }
     }
 }
@@ -169,15 +174,12 @@ impl From<FileError> for StoreError {
 fn write_error(path: &Path, e: io::Error) -> StoreError {
     StoreError {
         stops_run: fails_every_file(&e),
+        busy: is_busy(&e),
         error: FileError::new(
             FailureKind::Io,
             format!("cannot write {}: {e}", path.display()),
         ),
     }
-}
-
-fn write_part(job: &Job) -> io::Result<()> {
-    write_body(&open_regular(&job.part, Open::Create)?, &job.body)
 }
 
 fn write_body(file: &std::fs::File, body: &[Bytes]) -> io::Result<()> {

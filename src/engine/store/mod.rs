@@ -19,7 +19,8 @@ pub(super) use resume::{
 };
 #[cfg(test)]
 pub(super) use sink::WRITE_MAX;
-pub(super) use sink::{BATCH_BYTES, OpenError, Sink, open_for_pieces, write_all_at};
+pub(super) use sink::{BATCH_BYTES, Finished, OpenError, Sink, open_for_pieces, write_all_at};
+pub(super) use sys::is_busy;
 
 /// Checks the temporary names of a download (`NAME.part`, its metadata and that file's
 /// temporary) that `may_exist` says could be there: each must be absent or a regular file.
@@ -46,6 +47,19 @@ pub(super) fn inspect_len(part: &std::path::Path) -> Option<u64> {
 /// but a regular file is opened, and never a FIFO).
 pub(super) fn open_existing(dest: &std::path::Path) -> std::io::Result<std::fs::File> {
     sys::open_regular(dest, sys::Open::ReadFollowing)
+}
+
+/// Whether another `dl` holds the lock of `part` right now.
+pub(super) fn part_locked(part: &std::path::Path) -> bool {
+    match sys::open_locked(part, sys::Open::Write) {
+        Ok(_) => false,
+        Err(e) => sys::is_busy(&e),
+    }
+}
+
+/// Takes the lock of a complete `.part` (see `sys::open_locked`), to hold until it is placed.
+pub(super) fn lock_part(part: &std::path::Path) -> std::io::Result<std::fs::File> {
+    sys::open_locked(part, sys::Open::Write)
 }
 
 /// Opens a `.part` to read back what is in it (no link followed, nothing but a regular file).

@@ -8,7 +8,7 @@
 //! the file and reserves its space, while the async thread waits for it without blocking: the
 //! async thread never makes a call that changes the file system (`docs/performance.md`).
 
-use super::sys::{Open, open_regular, reserve};
+use super::sys::{Open, open_locked, reserve};
 use crate::checksum::Hashers;
 use bytes::Bytes;
 use std::io::{self, IoSlice};
@@ -40,7 +40,8 @@ pub(in crate::engine) enum Sink {
     },
 }
 
-type Writer = tokio::task::JoinHandle<io::Result<Hashers>>;
+/// The writer thread: its hashers, and the part (whose lock is held until it is placed).
+type Writer = tokio::task::JoinHandle<io::Result<(Hashers, std::fs::File)>>;
 
 /// Most bytes one write call stores; each call ends at or before the next multiple of this
 /// offset in the file. Small aligned writes keep the page cache from handing out large folios,
@@ -117,9 +118,9 @@ fn write_blocks(
 /// exactly `start` bytes for a resumed one.
 fn open_at(part: &Path, start: u64) -> io::Result<std::fs::File> {
     if start == 0 {
-        return open_regular(part, Open::Create);
+        return open_locked(part, Open::Create);
     }
-    let file = open_regular(part, Open::Write)?;
+    let file = open_locked(part, Open::Write)?;
     file.set_len(start)?;
     Ok(file)
 }
@@ -178,7 +179,7 @@ impl Sink {
             };
             // If the attempt was dropped meanwhile, so was the sender: the loop ends at once.
             let _ = opened_tx.send(Ok(()));
-            write_loop(&file, start, hashers, rx)
+            write_loop(file, start, hashers, rx)
         });
         match opened.await {
             Ok(Ok(())) => Ok(Sink::Thread {
@@ -217,11 +218,16 @@ impl Sink {
         }
     }
 
-    /// Waits until every byte is written and returns the hashers fed with all of them, and
-    /// for a body kept in memory, the body (not written yet).
-    pub(in crate::engine) async fn finish(self) -> io::Result<(Hashers, Option<Vec<Bytes>>)> {
+    /// Waits until every byte is written and returns the hashers fed with all of them; for a
+    /// body kept in memory, the body (not written yet); for a part, the part itself, still
+    /// locked: it is to be held until the part is placed.
+    pub(in crate::engine) async fn finish(self) -> io::Result<Finished> {
         match self {
-            Sink::Memory { chunks, hashers } => Ok((*hashers, Some(chunks))),
+            Sink::Memory { chunks, hashers } => Ok(Finished {
+                hashers: *hashers,
+                body: Some(chunks),
+                lock: None,
+            }),
             Sink::Thread {
                 batch,
                 tx,
@@ -233,12 +239,29 @@ impl Sink {
                 }
                 drop(tx);
                 match writer {
-                    Some(writer) => Ok((writer.await.map_err(io::Error::other)??, None)),
+                    Some(writer) => {
+                        let (hashers, part) = writer.await.map_err(io::Error::other)??;
+                        Ok(Finished {
+                            hashers,
+                            body: None,
+                            lock: Some(part),
+                        })
+                    }
                     None => Err(stopped_early()),
                 }
             }
         }
     }
+}
+
+/// What a finished sink leaves.
+pub(in crate::engine) struct Finished {
+    /// Fed with every byte of the body.
+    pub hashers: Hashers,
+    /// A small body still in memory: not written yet (a file thread stores it).
+    pub body: Option<Vec<Bytes>>,
+    /// The part, open and locked: another `dl` leaves it alone while this is held.
+    pub lock: Option<std::fs::File>,
 }
 
 /// Hands a batch to the writer; if the writer has stopped, its result says why (once: a
@@ -285,11 +308,13 @@ pub(in crate::engine) fn open_for_pieces(
             .map_err(OpenError::Create)?
             .is_some()
         {
+            // Only a part nobody else is writing is ours to replace.
+            drop(open_locked(part, Open::Write).map_err(OpenError::Create)?);
             std::fs::remove_file(part).map_err(OpenError::Create)?;
         }
-        open_regular(part, Open::CreateNew)
+        open_locked(part, Open::CreateNew)
     } else {
-        open_regular(part, Open::Write)
+        open_locked(part, Open::Write)
     }
     .map_err(OpenError::Create)?;
     let reserved =
@@ -314,18 +339,18 @@ fn open_reserved(
 }
 
 fn write_loop(
-    file: &std::fs::File,
+    file: std::fs::File,
     mut at: u64,
     mut hashers: Hashers,
     mut rx: tokio::sync::mpsc::Receiver<Vec<Bytes>>,
-) -> io::Result<Hashers> {
+) -> io::Result<(Hashers, std::fs::File)> {
     while let Some(batch) = rx.blocking_recv() {
         for chunk in &batch {
             hashers.update(chunk);
         }
-        at = write_all_at(file, &batch, at)?;
+        at = write_all_at(&file, &batch, at)?;
     }
-    Ok(hashers)
+    Ok((hashers, file))
 }
 
 #[cfg(test)]
@@ -398,7 +423,7 @@ mod tests {
             for piece in [&b"hello "[..], b"wor", b"ld"] {
                 sink.write(Bytes::copy_from_slice(piece)).await.unwrap();
             }
-            let (hashers, body) = sink.finish().await.unwrap();
+            let super::Finished { hashers, body, .. } = sink.finish().await.unwrap();
             let digests = hashers.finish();
             if let Some(body) = body {
                 assert_eq!(expected, Some(10), "only small bodies stay in memory");

@@ -29,6 +29,82 @@ pub(in crate::engine) enum Open {
 /// socket, a device, a directory): what a poisoned directory holds is reported, never
 /// written through. An emptied file is emptied only once it is known to be regular.
 pub(in crate::engine) fn open_regular(path: &Path, how: Open) -> io::Result<File> {
+    let file = open_unemptied(path, how)?;
+    if how == Open::Create {
+        file.set_len(0)?;
+    }
+    Ok(file)
+}
+
+/// Opens `path` as [`open_regular`] does and takes the advisory lock that tells another `dl`
+/// the file is being written (`flock`, which the kernel releases when the file is closed or
+/// its process dies, however it dies). Another process holding it is an error that
+/// [`is_busy`] recognises; nothing was changed then. A file to be emptied (`Create`) is
+/// emptied only once locked, and a lock taken on a file that lost its name meanwhile (the
+/// other run renamed it into place) is let go and the open tried again. Where the file
+/// system has no locks, the file is opened unlocked.
+pub(in crate::engine) fn open_locked(path: &Path, how: Open) -> io::Result<File> {
+    for _ in 0..3 {
+        let file = open_unemptied(path, how)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(busy()),
+            Err(std::fs::TryLockError::Error(e)) if e.kind() == io::ErrorKind::Unsupported => {}
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+        if !still_named(&file, path)? {
+            continue;
+        }
+        if how == Open::Create {
+            file.set_len(0)?;
+        }
+        return Ok(file);
+    }
+    Err(busy())
+}
+
+/// Another `dl` holds the lock of the file.
+#[derive(Debug)]
+struct Busy;
+
+impl std::fmt::Display for Busy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("another dl is writing it")
+    }
+}
+
+impl std::error::Error for Busy {}
+
+fn busy() -> io::Error {
+    io::Error::new(io::ErrorKind::WouldBlock, Busy)
+}
+
+/// Whether `e` says another `dl` holds the file's lock ([`open_locked`]).
+pub(in crate::engine) fn is_busy(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<Busy>())
+}
+
+/// Whether the open `file` is still the one named `path`.
+fn still_named(file: &File, path: &Path) -> io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let open = file.metadata()?;
+        match std::fs::symlink_metadata(path) {
+            Ok(named) => Ok(named.dev() == open.dev() && named.ino() == open.ino()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        Ok(true)
+    }
+}
+
+/// `open_regular` without emptying the file.
+fn open_unemptied(path: &Path, how: Open) -> io::Result<File> {
     let mut options = OpenOptions::new();
     match how {
         Open::Read | Open::ReadFollowing => options.read(true),
@@ -50,9 +126,6 @@ pub(in crate::engine) fn open_regular(path: &Path, how: Open) -> io::Result<File
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(not_regular(path, &meta.file_type()));
-    }
-    if how == Open::Create {
-        file.set_len(0)?;
     }
     Ok(file)
 }
