@@ -21,20 +21,28 @@ pub fn print_table(summary: &SummaryView<'_>) -> std::io::Result<()> {
     out.flush()
 }
 
-/// One line per group, after the totals: its status and members by outcome.
+/// One line per group, after the totals: its status, members done of all (by outcome, the
+/// outcomes that happened), and its bytes.
 fn write_groups(out: &mut impl Write, groups: &[GroupReport]) -> std::io::Result<()> {
     for g in groups {
+        let outcomes: Vec<String> = [
+            (g.completed, "completed"),
+            (g.skipped, "skipped"),
+            (g.failed, "failed"),
+            (g.cancelled, "cancelled"),
+        ]
+        .into_iter()
+        .filter(|&(n, _)| n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
         writeln!(
             out,
-            "group {}: {} ({} of {} done: {} completed, {} skipped, {} failed, {} cancelled; {})",
+            "group {}: {}, {} of {} done ({}), {}",
             sanitize(&g.name),
             g.status.as_str(),
             g.completed + g.skipped,
             g.total,
-            g.completed,
-            g.skipped,
-            g.failed,
-            g.cancelled,
+            outcomes.join(", "),
             Size(g.bytes)
         )?;
     }
