@@ -243,7 +243,14 @@ async fn attempts(
             || waited
             || ctx.dirs.may_exist(part)
             || ctx.dirs.may_exist(&store::meta_path(part));
-        let failure = match attempt::attempt(ctx, id, file, url, part, look, since).await {
+        let request = attempt::Request {
+            id,
+            file,
+            url,
+            part,
+            since,
+        };
+        let failure = match attempt::attempt(ctx, request, look).await {
             Ok(answer) => return Ok((answer, attempt)),
             Err(AttemptError::Cancelled) => return Err(Event::Cancelled { id, error: None }),
             Err(AttemptError::Busy) => {

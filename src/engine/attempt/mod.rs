@@ -48,38 +48,25 @@ pub(in crate::engine) struct Fetched {
     pub last_modified: Option<SystemTime>,
 }
 
-/// Runs one attempt for `file` from `url`, writing to `part`: waits for a connection slot to
-/// the host, fetches, and tells the host state whether a connection could be made. `look`
-/// is false when the part and its metadata are known not to exist (no need to ask the file
-/// system). `since` makes a fresh request conditional (If-Modified-Since); the resume of a
-/// `.part` is not (its `If-Range` already names the version it continues).
+/// Runs one attempt (`request`): waits for a connection slot to the host, fetches, and
+/// tells the host state whether a connection could be made. `look` is false when the part
+/// and its metadata are known not to exist (no need to ask the file system).
 pub(in crate::engine) async fn attempt(
     ctx: &Ctx,
-    id: FileId,
-    file: &FileConfig,
-    url: &url::Url,
-    part: &Path,
+    request: Request<'_>,
     look: bool,
-    since: Option<SystemTime>,
 ) -> Result<Answer, AttemptError> {
     let run = ctx
         .net
-        .with_host_slot(url, fetch(ctx, id, file, url, part, look, since));
+        .with_host_slot(request.url, fetch(ctx, request, look));
     tokio::select! {
         result = run => result,
         () = ctx.cancel.aborted() => Err(AttemptError::Cancelled),
     }
 }
 
-async fn fetch(
-    ctx: &Ctx,
-    id: FileId,
-    file: &FileConfig,
-    url: &url::Url,
-    part: &Path,
-    look: bool,
-    since: Option<SystemTime>,
-) -> Result<Answer, AttemptError> {
+async fn fetch(ctx: &Ctx, request: Request<'_>, look: bool) -> Result<Answer, AttemptError> {
+    let (part, url) = (request.part, request.url);
     // A few metadata calls on the page cache: cheaper inline than handed to a thread.
     let local = match look {
         true if ctx.config.compressed => compressed_restart(part),
@@ -91,25 +78,19 @@ async fn fetch(
         Local::Resume { meta, .. } | Local::Ranges { meta } => meta.name.clone(),
         Local::Fresh { .. } => None,
     };
-    let request = Request {
-        id,
-        file,
-        url,
-        part,
-        since,
-    };
     receive(ctx, request, local, kept_name).await
 }
 
-/// What one attempt asks for.
+/// What one attempt asks for: file `id` from `url` (its URL or a mirror), written to `part`.
+/// `since` makes a fresh request conditional (If-Modified-Since); the resume of a `.part` is
+/// not (its `If-Range` already names the version it continues).
 #[derive(Clone, Copy)]
-struct Request<'a> {
-    id: FileId,
-    file: &'a FileConfig,
-    url: &'a url::Url,
-    part: &'a Path,
-    /// Ask only for a version newer than this (`If-Modified-Since`).
-    since: Option<SystemTime>,
+pub(in crate::engine) struct Request<'a> {
+    pub id: FileId,
+    pub file: &'a FileConfig,
+    pub url: &'a url::Url,
+    pub part: &'a Path,
+    pub since: Option<SystemTime>,
 }
 
 /// With `--compressed` nothing is resumed: byte ranges of an encoded body do not compose. A
