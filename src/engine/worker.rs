@@ -81,7 +81,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
             // The server has nothing newer: the file stays exactly as it was. A `.part` here
             // could not be resumed (the request was a fresh one) and has no more use.
             if attempts > 1 || ctx.dirs.may_exist(&part) {
-                store::remove_part(&part);
+                store::remove_part_if_free(&part);
             }
             return Event::Skipped {
                 id,
@@ -102,14 +102,19 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
                 // failure was not about the content itself (gone, wrong, too large).
                 let resumable = error.kind.retryable() || error.kind == FailureKind::Io;
                 if !resumable || !store::meta_path(&part).exists() {
-                    store::remove_part(&part);
+                    store::remove_part_if_free(&part);
                 }
             }
             return event;
         }
     };
     if let Err(mismatch) = fetched.digests.verify(file.checksum()) {
-        store::remove_part(&part);
+        if fetched.lock.is_some() {
+            store::remove_part(&part);
+        } else {
+            // A body kept in memory left no part of this run's.
+            store::remove_part_if_free(&part);
+        }
         return failed(
             id,
             FileError::new(FailureKind::Checksum, mismatch),

@@ -67,7 +67,16 @@ pub(super) fn open_part(part: &std::path::Path) -> std::io::Result<std::fs::File
     sys::open_regular(part, sys::Open::Read)
 }
 
-/// Removes a `.part` and its resume metadata.
+/// Removes a `.part` and its resume metadata, unless another `dl` is writing it (it holds the
+/// part's lock): for a part this run does not hold.
+pub(super) fn remove_part_if_free(part: &std::path::Path) {
+    if !part_locked(part) {
+        remove_part(part);
+    }
+}
+
+/// Removes a `.part` and its resume metadata (this run's: it holds the lock, or never took
+/// one).
 pub(super) fn remove_part(part: &std::path::Path) {
     for path in [part.to_path_buf(), meta_path(part)] {
         if let Err(e) = std::fs::remove_file(&path)
