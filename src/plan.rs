@@ -21,18 +21,23 @@ pub const DEFAULT_PRIORITY: i64 = 100;
 /// Index of a file in its `Plan`.
 pub type FileId = u32;
 
-/// One file to download, fully validated. Compact (48 bytes plus its two strings), since a
-/// run may hold a million: the URL is kept as its validated text, and what a plain URL-list
-/// entry never has lives in one optional box.
-#[derive(Debug, Clone)]
+/// One file to download, fully validated. Compact (48 bytes plus one string), since a run
+/// may hold millions: the URL is kept as its validated text, and what a plain URL-list entry
+/// never has lives in one optional box.
 ///
 /// Built only by [`PlanBuilder`] (or [`Plan::from_urls`]), which validates every field: its
 /// path never leaves the download directory, its URLs parse and are http(s).
+#[derive(Debug, Clone)]
 pub struct FileConfig {
-    /// The URL, as the `url` crate normalised it when validating.
-    url: Box<str>,
-    /// Destination relative to the download directory, `/`-separated.
-    path: Box<str>,
+    /// The URL, as the `url` crate normalised it when validating, then the destination when
+    /// the URL does not end with it: one allocation per file, none for the destination of a
+    /// URL named after its last segment (the common case of a URL list).
+    text: Box<str>,
+    /// `text[..url_end]` is the URL.
+    url_end: u32,
+    /// `text[path.0..path.1]` is the destination relative to the download directory,
+    /// `/`-separated.
+    path: (u32, u32),
     priority: i64,
     /// Manifest extras: mirrors, checksum, headers, group, retry settings.
     extra: Option<Box<FileExtra>>,
@@ -73,13 +78,32 @@ fn reparse(text: &str) -> url::Url {
 impl FileConfig {
     /// The URL, as validated and normalised (it may hold a password: see `shown_url`).
     pub fn url(&self) -> &str {
-        &self.url
+        &self.text[..self.url_end as usize]
     }
 
     /// The destination relative to the download directory, `/`-separated; never absolute,
     /// never with a `..` component.
     pub fn path(&self) -> &str {
-        &self.path
+        &self.text[self.path.0 as usize..self.path.1 as usize]
+    }
+
+    /// A file of `url` saved under `path` (both validated by the caller).
+    fn new(url: String, path: &str, priority: i64, extra: Option<Box<FileExtra>>) -> FileConfig {
+        let url_end = url.len();
+        let (text, start) = if url.ends_with(path) {
+            (url, url_end - path.len())
+        } else {
+            (url + path, url_end)
+        };
+        let end = text.len();
+        let offset = |n: usize| u32::try_from(n).expect("an entry's text is under 4 GiB");
+        FileConfig {
+            text: text.into_boxed_str(),
+            url_end: offset(url_end),
+            path: (offset(start), offset(end)),
+            priority,
+            extra,
+        }
     }
 
     /// Lower runs earlier.
@@ -89,14 +113,18 @@ impl FileConfig {
 
     /// The URL as it may be shown (a password becomes `***`).
     pub fn shown_url(&self) -> String {
-        crate::secret::redact_str(&self.url)
+        crate::secret::redact_str(self.url())
     }
 
     /// The URL, then the mirrors, parsed.
     pub fn urls(&self) -> Vec<url::Url> {
-        std::iter::once(&self.url)
-            .chain(self.extra.iter().flat_map(|e| e.mirrors.iter()))
-            .map(|u| reparse(u))
+        std::iter::once(self.url())
+            .chain(
+                self.extra
+                    .iter()
+                    .flat_map(|e| e.mirrors.iter().map(|m| &**m)),
+            )
+            .map(reparse)
             .collect()
     }
 
@@ -197,7 +225,7 @@ impl Plan {
 
     /// The absolute (or `--dir`-relative) destination of a file.
     pub fn destination(&self, file: &FileConfig) -> PathBuf {
-        paths::under(&self.dir, &file.path)
+        paths::under(&self.dir, file.path())
     }
 }
 
@@ -421,12 +449,12 @@ impl PlanBuilder {
             retry,
             named,
         };
-        self.files.push(FileConfig {
-            url: String::from(url).into(),
-            path,
-            priority: spec.priority.unwrap_or(DEFAULT_PRIORITY),
-            extra: (!extra.is_empty()).then(|| Box::new(extra)),
-        });
+        self.files.push(FileConfig::new(
+            String::from(url),
+            &path,
+            spec.priority.unwrap_or(DEFAULT_PRIORITY),
+            (!extra.is_empty()).then(|| Box::new(extra)),
+        ));
     }
 
     fn source_index(&mut self, source: &Arc<str>) -> u32 {
@@ -451,7 +479,7 @@ impl PlanBuilder {
     /// `find_claim` where the caller has the destination's `hash` already.
     fn find_hashed_claim(&self, hash: u64, base: &str, suffix: &str) -> Option<&Claim> {
         if let Some(claim) = self.claims.get(&hash)
-            && self.files[claim.file as usize].path.strip_prefix(base) == Some(suffix)
+            && self.files[claim.file as usize].path().strip_prefix(base) == Some(suffix)
         {
             return Some(claim);
         }
@@ -503,7 +531,7 @@ impl PlanBuilder {
             prefix = parent;
         }
         if let Some(&user) = self.dirs.get(&hash) {
-            let user_path = &self.files[user as usize].path;
+            let user_path = self.files[user as usize].path();
             if user_path.starts_with(path) && user_path.as_bytes().get(path.len()) == Some(&b'/') {
                 return Err(format!(
                     "destination {path:?} is a file, but {user_path:?} needs it to be a directory"
@@ -556,7 +584,7 @@ impl PlanBuilder {
         }
         let mut files = self.files;
         if let Some((k, n)) = self.options.shard {
-            files.retain(|f| stable_hash(&[&f.path]) % u64::from(n) == u64::from(k - 1));
+            files.retain(|f| stable_hash(&[f.path()]) % u64::from(n) == u64::from(k - 1));
         }
         Ok(Plan {
             dir: self.options.dir,
@@ -669,6 +697,18 @@ mod tests {
     }
 
     #[test]
+    fn a_file_keeps_its_url_and_destination_in_one_text() {
+        let named = FileConfig::new("http://h/d/a.bin".into(), "a.bin", 1, None);
+        assert_eq!((named.url(), named.path()), ("http://h/d/a.bin", "a.bin"));
+        assert_eq!(named.text.len(), "http://h/d/a.bin".len(), "no second copy");
+        let other = FileConfig::new("http://h/get?id=1".into(), "sub/x.bin", 1, None);
+        assert_eq!(
+            (other.url(), other.path()),
+            ("http://h/get?id=1", "sub/x.bin")
+        );
+    }
+
+    #[test]
     fn empty_input_is_an_error_unless_allowed() {
         assert!(build(&[]).unwrap_err()[0].message.contains("no entries"));
         let ok = PlanBuilder::new(PlanOptions {
@@ -697,7 +737,7 @@ mod tests {
             }
             let plan = b.finish().unwrap();
             assert!(plan.files.len() > 30, "shard {k} has {}", plan.files.len());
-            seen.extend(plan.files.into_iter().map(|f| f.path.to_string()));
+            seen.extend(plan.files.into_iter().map(|f| f.path().to_string()));
         }
         seen.sort();
         seen.dedup();
