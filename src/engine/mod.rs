@@ -98,6 +98,7 @@ impl Engine {
             self.config.clone(),
             self.clients.clone(),
             self.breaker_cooldown(),
+            plan.len(),
         );
         let ctx = Arc::new(Ctx::new(
             plan.clone(),

@@ -200,3 +200,33 @@ fn a_bad_cacert_file_is_a_usage_error_before_any_request() {
     }
     assert_eq!(s.connections(), 0, "no connection was made");
 }
+
+#[test]
+fn a_run_with_no_more_files_than_workers_uses_http1() {
+    // Issue 30: with a connection per file HTTP/2 multiplexes nothing, and HTTP/1.1 moves a
+    // large body with less CPU; HTTP/2 stays for runs with more files than workers (above).
+    let (pki, ws) = (Pki::new(), Workspace::new());
+    let files: Vec<(String, Vec<u8>)> = (0..2)
+        .map(|n| (format!("/big{n}"), body(1 << 20, n as u8)))
+        .collect();
+    let s = TlsServer::start(&pki, files.clone(), &[]);
+    let ca = pki.write_ca(ws.root());
+    let run = ws.run(
+        ws.fetch()
+            .args(["--workers", "2", "--cacert"])
+            .arg(&ca)
+            .args(files.iter().map(|(p, _)| s.url(p))),
+    );
+    run.code(0);
+    for (path, data) in &files {
+        run.check(
+            &ws.read_out(&path[1..]) == data,
+            format_args!("{path} is exact"),
+        );
+    }
+    let seen = s.requests();
+    assert!(
+        !seen.is_empty() && seen.iter().all(|r| r.version == "HTTP/1.1"),
+        "every request over HTTP/1.1: {seen:?}"
+    );
+}

@@ -10,12 +10,16 @@ use crate::error::Error;
 use std::time::Duration;
 
 /// The client for whole files: keep-alive connections, pooled and reused from file to file.
+/// HTTP/2 is offered by ALPN unless `http1` (see `Net::new` for when).
 pub(super) fn build(
     config: &EngineConfig,
     roots: &Roots,
     router: &Router,
+    http1: bool,
 ) -> Result<reqwest::Client, Error> {
-    builder(config, roots, router)?
+    let builder = builder(config, roots, router)?;
+    let builder = if http1 { builder.http1_only() } else { builder };
+    builder
         // Idle connections beyond what one host may use at once would never be reused, only
         // hold descriptors.
         .pool_max_idle_per_host(config.workers.min(config.max_per_host).max(1))
@@ -28,13 +32,16 @@ pub(super) fn build(
 /// closed when its body ends or is dropped. A pool would open more sockets than requests: a
 /// request that finds no idle connection starts a connect, and when a connection comes back
 /// before that connect is done, the request takes it and the connect still completes, into
-/// the pool. Pieces are big, so one handshake each costs nothing measurable.
+/// the pool. Pieces are big, so one handshake each costs nothing measurable; and with a
+/// connection each they gain nothing from HTTP/2, whose frames cost more CPU per byte
+/// (`docs/performance.md`): they use HTTP/1.1.
 pub(super) fn build_unpooled(
     config: &EngineConfig,
     roots: &Roots,
     router: &Router,
 ) -> Result<reqwest::Client, Error> {
     builder(config, roots, router)?
+        .http1_only()
         .pool_max_idle_per_host(0)
         .build()
         .map_err(|e| Error::Client(e.to_string()))

@@ -31,8 +31,10 @@ use std::time::Duration;
 /// The clients of one engine, reused from run to run.
 #[derive(Debug, Clone)]
 pub(super) struct Clients {
-    /// Keep-alive connections, pooled and reused from file to file.
+    /// Keep-alive connections, pooled and reused from file to file; HTTP/2 where offered.
     pooled: reqwest::Client,
+    /// The same, HTTP/1.1 only: for runs with no more files than workers.
+    pooled_http1: reqwest::Client,
     /// One connection per request: the pieces of split downloads.
     own: reqwest::Client,
 }
@@ -43,7 +45,8 @@ impl Clients {
         let router = proxy::Router::new(&config.proxy, &|name| std::env::var_os(name));
         tracing::debug!(proxies = ?router, "proxy routes");
         Ok(Clients {
-            pooled: client::build(config, &roots, &router)?,
+            pooled: client::build(config, &roots, &router, false)?,
+            pooled_http1: client::build(config, &roots, &router, true)?,
             own: client::build_unpooled(config, &roots, &router)?,
         })
     }
@@ -56,15 +59,36 @@ pub(super) struct Net {
     hosts: Arc<Hosts>,
     /// `--limit-rate`, shared by every transfer.
     pub rate: Option<RateLimit>,
+    /// Pooled requests use HTTP/1.1 only.
+    http1: bool,
 }
 
 impl Net {
-    pub fn new(config: Arc<EngineConfig>, clients: Clients, breaker_cooldown: Duration) -> Net {
+    /// The network side of a run of `files` files. HTTP/2 pays when more requests than
+    /// connections are in flight (it multiplexes them); with no more files than workers,
+    /// each file has a connection of its own, and HTTP/1.1 moves a large body with less CPU
+    /// per byte (`docs/performance.md`), so pooled requests use it.
+    pub fn new(
+        config: Arc<EngineConfig>,
+        clients: Clients,
+        breaker_cooldown: Duration,
+        files: usize,
+    ) -> Net {
         Net {
             hosts: Arc::new(Hosts::new(config.max_per_host, breaker_cooldown)),
             rate: config.limit_rate.map(RateLimit::new),
+            http1: files <= config.workers,
             config,
             clients,
+        }
+    }
+
+    /// The client for `connection`.
+    fn client(&self, connection: Connection) -> &reqwest::Client {
+        match connection {
+            Connection::Pooled if self.http1 => &self.clients.pooled_http1,
+            Connection::Pooled => &self.clients.pooled,
+            Connection::Own => &self.clients.own,
         }
     }
 

@@ -246,10 +246,7 @@ async fn send_once(
     conditions: &[(HeaderName, String)],
 ) -> Result<reqwest::Response, AttemptError> {
     let config = &net.config;
-    let client = match connection {
-        Connection::Pooled => &net.clients.pooled,
-        Connection::Own => &net.clients.own,
-    };
+    let client = net.client(connection);
     let mut target = hop.at.clone();
     if hop.trusted && target.username().is_empty() && !hop.original.username().is_empty() {
         let _ = target.set_username(hop.original.username());
