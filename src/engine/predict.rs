@@ -3,10 +3,8 @@
 //! would name (`--content-disposition`, a redirect) are predicted under their planned name.
 
 use super::config::EngineConfig;
-use super::store::{self, Local};
-use crate::checksum;
+use super::store::{self, Existing, Local};
 use crate::plan::{FileId, Plan};
-use crate::policy::OnExist;
 use crate::summary::{PlannedAction, Prediction};
 
 /// What a run with `config` would do with file `id` of `plan`. Reads the destination, its
@@ -19,33 +17,16 @@ pub fn predict(plan: &Plan, id: FileId, config: &EngineConfig) -> Prediction {
         action: PlannedAction::Download,
         bytes: 0,
     };
-    match std::fs::symlink_metadata(&dest) {
-        Ok(meta) if !meta.is_file() && !meta.is_symlink() => Prediction {
-            action: PlannedAction::Fail,
-            bytes: 0,
-        },
-        Ok(meta) => {
-            let verified = file.checksum().map(|expected| {
-                store::open_existing(&dest)
-                    .and_then(|f| checksum::hash_file(f, Some(expected), false))
-                    .is_ok_and(|digests| digests.verify(Some(expected)).is_ok())
-            });
-            let action = match (config.on_exist, verified) {
-                (OnExist::Skip | OnExist::Update, Some(true)) => PlannedAction::Skip,
-                (OnExist::Skip, None) => PlannedAction::Skip,
-                (OnExist::Skip, Some(false)) | (OnExist::Fail, _) => PlannedAction::Fail,
-                (OnExist::Update, None) => PlannedAction::Update,
-                (OnExist::Update, Some(false)) | (OnExist::Overwrite | OnExist::Rename, _) => {
-                    return resume_or(plan, id, config, download);
-                }
-            };
-            Prediction {
-                action,
-                bytes: meta.len(),
-            }
-        }
-        Err(_) => resume_or(plan, id, config, download),
-    }
+    // The worker's own decision (its `tracing` lines for a mismatch aside), then its bytes.
+    let action = match store::existing_now(&dest, config.on_exist, file.checksum(), false) {
+        Existing::Download => return resume_or(plan, id, config, download),
+        Existing::Skip { .. } => PlannedAction::Skip,
+        Existing::Update { .. } => PlannedAction::Update,
+        Existing::Fail(_) => PlannedAction::Fail,
+    };
+    let bytes =
+        std::fs::symlink_metadata(&dest).map_or(0, |m| if m.is_file() { m.len() } else { 0 });
+    Prediction { action, bytes }
 }
 
 /// `Resume` with the bytes a `.part` and its metadata would let the run keep, else `or`.

@@ -13,7 +13,7 @@ pub(super) mod sys;
 
 pub(super) use dirs::Dirs;
 pub(super) use files::FileThreads;
-pub(super) use place::{Existing, Staged, check_existing, place};
+pub(super) use place::{Existing, Staged, check_existing, existing_now, place};
 pub(super) use resume::{
     Local, Meta, RESUME_MIN_BYTES, forget, forget_now, inspect, meta_path, peek,
 };
@@ -41,12 +41,6 @@ pub(super) fn check_temporaries(
 /// The length of a regular `.part` (`None` when there is none, or it is not a regular file).
 pub(super) fn inspect_len(part: &std::path::Path) -> Option<u64> {
     sys::regular_or_absent(part).ok().flatten().map(|m| m.len())
-}
-
-/// Opens a file the user placed under a final name, to read it (a link is followed; nothing
-/// but a regular file is opened, and never a FIFO).
-pub(super) fn open_existing(dest: &std::path::Path) -> std::io::Result<std::fs::File> {
-    sys::open_regular(dest, sys::Open::ReadFollowing)
 }
 
 /// Whether another `dl` holds the lock of `part` right now.

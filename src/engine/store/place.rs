@@ -28,8 +28,31 @@ pub(in crate::engine) enum Existing {
     Fail(FileError),
 }
 
-/// Decides what an existing destination means under `mode`.
+/// Decides what an existing destination means under `mode`. Hashing a file a checksum asks
+/// to verify is done on the blocking pool; every other case is a metadata call, made inline.
 pub(in crate::engine) async fn check_existing(
+    dest: &Path,
+    mode: OnExist,
+    expected: Option<&Checksum>,
+    sha256: bool,
+) -> Existing {
+    if expected.is_none() || !matches!(mode, OnExist::Skip | OnExist::Update) {
+        return existing_now(dest, mode, expected, sha256);
+    }
+    let (path, wanted) = (dest.to_path_buf(), expected.cloned());
+    tokio::task::spawn_blocking(move || existing_now(&path, mode, wanted.as_ref(), sha256))
+        .await
+        .unwrap_or_else(|e| {
+            Existing::Fail(FileError::new(
+                FailureKind::Io,
+                format!("cannot verify {}: {e}", dest.display()),
+            ))
+        })
+}
+
+/// [`check_existing`], blocking: what the worker decides before its first request, and what
+/// `--dry-run` predicts.
+pub(in crate::engine) fn existing_now(
     dest: &Path,
     mode: OnExist,
     expected: Option<&Checksum>,
@@ -74,11 +97,11 @@ pub(in crate::engine) async fn check_existing(
                 sha256: None,
                 reason: SkipReason::Exists,
             },
-            Some(expected) => verify_existing(dest, meta.len(), expected, sha256, mode).await,
+            Some(expected) => verify_existing(dest, meta.len(), expected, sha256, mode),
         },
         OnExist::Update => match expected {
             // A checksum says more than a date: no request needed to know.
-            Some(expected) => verify_existing(dest, meta.len(), expected, sha256, mode).await,
+            Some(expected) => verify_existing(dest, meta.len(), expected, sha256, mode),
             // The time of the file the name leads to (a link's own time says nothing of it);
             // without one, the server cannot be asked "newer than", so a new copy is fetched.
             None => match std::fs::metadata(dest).and_then(|m| Ok((m.len(), m.modified()?))) {
@@ -89,27 +112,20 @@ pub(in crate::engine) async fn check_existing(
     }
 }
 
-/// Checks an existing file against the manifest checksum: a match is skipped; a mismatch
-/// fails (`skip`) or is downloaded again to replace it (`update`).
-async fn verify_existing(
+/// Checks an existing file against the manifest checksum (blocking: it reads the file): a
+/// match is skipped; a mismatch fails (`skip`) or is downloaded again to replace it
+/// (`update`).
+fn verify_existing(
     dest: &Path,
     bytes: u64,
     expected: &Checksum,
     sha256: bool,
     mode: OnExist,
 ) -> Existing {
-    let path = dest.to_path_buf();
-    let wanted = expected.clone();
-    let hashed = tokio::task::spawn_blocking(move || {
-        checksum::hash_file(
-            open_regular(&path, Open::ReadFollowing)?,
-            Some(&wanted),
-            sha256,
-        )
-    })
-    .await;
+    let hashed = open_regular(dest, Open::ReadFollowing)
+        .and_then(|file| checksum::hash_file(file, Some(expected), sha256));
     match hashed {
-        Ok(Ok(digests)) => match digests.verify(Some(expected)) {
+        Ok(digests) => match digests.verify(Some(expected)) {
             Ok(()) => Existing::Skip {
                 bytes,
                 sha256: digests.sha256_hex(),
@@ -130,13 +146,9 @@ async fn verify_existing(
                 ),
             )),
         },
-        Ok(Err(e)) => Existing::Fail(FileError::new(
-            FailureKind::Io,
-            format!("cannot read {}: {e}", dest.display()),
-        )),
         Err(e) => Existing::Fail(FileError::new(
             FailureKind::Io,
-            format!("cannot verify {}: {e}", dest.display()),
+            format!("cannot read {}: {e}", dest.display()),
         )),
     }
 }
