@@ -230,7 +230,7 @@ async fn download(
     settings: &Settings,
 ) -> anyhow::Result<(Tracker, crate::signal::SignalWatch)> {
     let engine = Engine::new(settings.engine.clone())?;
-    let (events, received) = tokio::sync::mpsc::unbounded_channel();
+    let (events, received) = crate::event::channel();
     let cancel = Cancel::default();
     let signals = crate::signal::listen(cancel.clone(), events.downgrade())
         .context("cannot listen for signals")?;

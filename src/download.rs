@@ -14,7 +14,7 @@ impl Engine {
     /// library. `observe` sees every event as it happens (pass `|_| {}` to ignore them).
     pub async fn download(&self, plan: Plan, mut observe: impl FnMut(&Event)) -> RunSummary {
         let plan = Arc::new(plan);
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let (tx, mut rx) = crate::event::channel();
         let mut tracker = Tracker::new(plan.len());
         let run = self.run(plan.clone(), tx, Cancel::default());
         let fold = async {

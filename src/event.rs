@@ -5,7 +5,11 @@ use crate::error::FileError;
 use crate::plan::FileId;
 use crate::summary::SkipReason;
 use serde::{Serialize, Serializer};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
 
 /// Something that happened to one file (or, for `Stopping`, to the run).
 #[derive(Debug, Clone, Serialize)]
@@ -119,5 +123,168 @@ fn opt_file_error<S: Serializer>(e: &Option<FileError>, s: S) -> Result<S::Ok, S
         .serialize(s)
 }
 
+/// Events sent but not yet received above which workers wait before starting another file.
+/// Sending never waits (a transfer must not stall on a slow observer); starting a file does,
+/// so a run of millions of files that fail at once cannot pile up millions of events.
+const BACKLOG: usize = 4096;
+
+/// The event stream of one run: the engine's end and the observers' end.
+pub fn channel() -> (EventSender, EventReceiver) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let backlog = Arc::new(Backlog::default());
+    (
+        EventSender {
+            tx,
+            backlog: backlog.clone(),
+        },
+        EventReceiver { rx, backlog },
+    )
+}
+
+/// How many events are in flight, and a wake-up for senders waiting for room.
+#[derive(Debug, Default)]
+struct Backlog {
+    queued: AtomicUsize,
+    /// Set when the receiver is gone: nothing will drain, so nobody waits.
+    closed: AtomicBool,
+    room: Notify,
+}
+
+impl Backlog {
+    fn received(&self, n: usize) {
+        let before = self.queued.fetch_sub(n, Ordering::AcqRel);
+        if before > BACKLOG && before - n <= BACKLOG {
+            self.room.notify_waiters();
+        }
+    }
+}
+
 /// Where the engine sends events.
-pub type EventSender = tokio::sync::mpsc::UnboundedSender<Event>;
+#[derive(Debug, Clone)]
+pub struct EventSender {
+    tx: UnboundedSender<Event>,
+    backlog: Arc<Backlog>,
+}
+
+impl EventSender {
+    /// Sends without waiting; an event nobody listens to any more is dropped.
+    pub fn send(&self, event: Event) {
+        self.backlog.queued.fetch_add(1, Ordering::AcqRel);
+        if self.tx.send(event).is_err() {
+            self.backlog.received(1);
+        }
+    }
+
+    /// Waits while the observers are more than a few thousand events behind.
+    pub async fn room(&self) {
+        let backlog = &*self.backlog;
+        loop {
+            let room = backlog.room.notified();
+            tokio::pin!(room);
+            // Registered before the check, so a drain between the check and the wait wakes it.
+            room.as_mut().enable();
+            if backlog.queued.load(Ordering::Acquire) <= BACKLOG
+                || backlog.closed.load(Ordering::Acquire)
+            {
+                return;
+            }
+            room.await;
+        }
+    }
+
+    /// A sender that does not keep the stream open (for the signal listener).
+    pub fn downgrade(&self) -> WeakEventSender {
+        WeakEventSender {
+            tx: self.tx.downgrade(),
+            backlog: self.backlog.clone(),
+        }
+    }
+}
+
+/// An [`EventSender`] that does not keep the stream open.
+#[derive(Debug, Clone)]
+pub struct WeakEventSender {
+    tx: WeakUnboundedSender<Event>,
+    backlog: Arc<Backlog>,
+}
+
+impl WeakEventSender {
+    /// Sends when the stream is still open.
+    pub fn send(&self, event: Event) {
+        if let Some(tx) = self.tx.upgrade() {
+            EventSender {
+                tx,
+                backlog: self.backlog.clone(),
+            }
+            .send(event);
+        }
+    }
+}
+
+/// Where observers receive events. It must be read while the run goes on: workers wait for
+/// it when it falls behind.
+#[derive(Debug)]
+pub struct EventReceiver {
+    rx: UnboundedReceiver<Event>,
+    backlog: Arc<Backlog>,
+}
+
+impl EventReceiver {
+    /// The next event; `None` once every sender is gone and every event was received.
+    pub async fn recv(&mut self) -> Option<Event> {
+        let event = self.rx.recv().await;
+        if event.is_some() {
+            self.backlog.received(1);
+        }
+        event
+    }
+
+    /// Up to `limit` events appended to `buffer`, waiting for at least one; 0 once every
+    /// sender is gone. Cancel safe, like `UnboundedReceiver::recv_many`.
+    pub async fn recv_many(&mut self, buffer: &mut Vec<Event>, limit: usize) -> usize {
+        let n = self.rx.recv_many(buffer, limit).await;
+        self.backlog.received(n);
+        n
+    }
+}
+
+impl Drop for EventReceiver {
+    fn drop(&mut self) {
+        self.backlog.closed.store(true, Ordering::Release);
+        self.backlog.room.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn senders_wait_for_room_only_while_observers_lag() {
+        let (tx, mut rx) = channel();
+        let lagging = Duration::from_millis(50);
+        for id in 0..BACKLOG as FileId {
+            tx.send(Event::Queued { id });
+        }
+        tx.room().await; // at the limit, not over it
+        tx.send(Event::Queued { id: 0 });
+        assert!(tokio::time::timeout(lagging, tx.room()).await.is_err());
+        let waiting = tokio::spawn({
+            let tx = tx.clone();
+            async move { tx.room().await }
+        });
+        let mut batch = Vec::new();
+        assert_eq!(rx.recv_many(&mut batch, 1).await, 1);
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("a drained backlog wakes the waiting sender")
+            .unwrap();
+
+        tx.send(Event::Queued { id: 1 });
+        assert!(tokio::time::timeout(lagging, tx.room()).await.is_err());
+        drop(rx);
+        tokio::time::timeout(Duration::from_secs(5), tx.room())
+            .await
+            .expect("nobody waits for a receiver that is gone");
+    }
+}

@@ -6,11 +6,11 @@
 //! signal came after the runtime stopped.
 
 use crate::engine::{Cancel, Phase};
+use crate::event::WeakEventSender;
 use crate::event::{Event, StopCause};
 use crate::exit::SignalState;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use tokio::sync::mpsc::WeakUnboundedSender;
 
 /// What signals were received so far.
 #[derive(Debug, Clone, Default)]
@@ -67,7 +67,7 @@ impl SignalWatch {
 /// Starts listening. Must be called inside the tokio runtime. The event sender is weak so
 /// that listening never keeps the event stream open.
 #[cfg(unix)]
-pub fn listen(cancel: Cancel, events: WeakUnboundedSender<Event>) -> std::io::Result<SignalWatch> {
+pub fn listen(cancel: Cancel, events: WeakEventSender) -> std::io::Result<SignalWatch> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
@@ -90,10 +90,8 @@ pub fn listen(cancel: Cancel, events: WeakUnboundedSender<Event>) -> std::io::Re
             } else {
                 StopCause::Interrupt
             };
-            if cancel.advance(phase)
-                && let Some(events) = events.upgrade()
-            {
-                let _ = events.send(Event::Stopping {
+            if cancel.advance(phase) {
+                events.send(Event::Stopping {
                     now: phase == Phase::Abort,
                     cause,
                 });
@@ -104,7 +102,7 @@ pub fn listen(cancel: Cancel, events: WeakUnboundedSender<Event>) -> std::io::Re
 }
 
 #[cfg(not(unix))]
-pub fn listen(cancel: Cancel, events: WeakUnboundedSender<Event>) -> std::io::Result<SignalWatch> {
+pub fn listen(cancel: Cancel, events: WeakEventSender) -> std::io::Result<SignalWatch> {
     let watch = SignalWatch::default();
     let state = watch.state.clone();
     tokio::spawn(async move {
@@ -115,10 +113,8 @@ pub fn listen(cancel: Cancel, events: WeakUnboundedSender<Event>) -> std::io::Re
             } else {
                 Phase::Abort
             };
-            if cancel.advance(phase)
-                && let Some(events) = events.upgrade()
-            {
-                let _ = events.send(Event::Stopping {
+            if cancel.advance(phase) {
+                events.send(Event::Stopping {
                     now: phase == Phase::Abort,
                     cause: StopCause::Interrupt,
                 });

@@ -55,7 +55,7 @@ impl Ctx {
 
     pub fn emit(&self, event: Event) {
         // The receiver only goes away when the caller stopped listening; nothing to do then.
-        let _ = self.events.send(event);
+        self.events.send(event);
     }
 
     /// `--split` asked for several connections but the server cannot do ranges (or gave no

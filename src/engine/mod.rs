@@ -84,15 +84,16 @@ impl Engine {
     }
 
     /// Downloads every file of `plan`, sending events to `events`, until all files reached a
-    /// final state or `cancel` stopped the run. Returns when every event has been sent.
+    /// final state or `cancel` stopped the run. Returns when every event has been sent. The
+    /// other end of `events` ([`crate::event::channel`]) must be read while the run goes on:
+    /// workers start no new file while it is a few thousand events behind.
     pub async fn run(&self, plan: Arc<Plan>, events: EventSender, cancel: Cancel) {
         let queue = Arc::new(PriorityQueue::from_plan(&plan));
         for id in 0..plan.len() {
-            let _ = events.send(Event::Queued { id: id as FileId });
-            if id % 1024 == 1023 {
-                // Let the observers keep up: a million queued events must not pile up.
-                tokio::task::yield_now().await;
+            if id % 1024 == 0 {
+                events.room().await;
             }
+            events.send(Event::Queued { id: id as FileId });
         }
         let net = net::Net::new(
             self.config.clone(),
@@ -112,6 +113,7 @@ impl Engine {
             let (ctx, queue) = (ctx.clone(), queue.clone());
             workers.spawn(async move {
                 while ctx.cancel.phase() == Phase::Running {
+                    ctx.events.room().await;
                     let Some(id) = queue.pop() else { break };
                     worker::run_file(&ctx, id).await;
                 }

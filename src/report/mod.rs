@@ -23,14 +23,13 @@ pub use table::print_table;
 pub use crate::sanitize::sanitize;
 
 use crate::error::Diagnostic;
-use crate::event::Event;
+use crate::event::EventReceiver;
 use crate::plan::Plan;
 use crate::tracker::Tracker;
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
 /// Plain and NDJSON lines reach stderr at most this long after their event: one write per
@@ -100,7 +99,7 @@ impl Reporter {
     }
 
     /// Consumes the event stream; returns the tracker holding every file's outcome.
-    pub async fn run(mut self, mut events: UnboundedReceiver<Event>) -> Tracker {
+    pub async fn run(mut self, mut events: EventReceiver) -> Tracker {
         let mut batch = Vec::with_capacity(512);
         // While lines wait in the buffer: when they must reach stderr.
         let mut due: Option<Instant> = None;
