@@ -51,7 +51,7 @@ impl fmt::Display for Diagnostic {
 }
 
 /// Why one file failed. `kind()` gives the documented JSON `error.kind` string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FailureKind {
     /// The server answered with a status that is not a success (the code is kept).
     HttpStatus(u16),
@@ -134,7 +134,7 @@ impl FailureKind {
 
 /// One file's failure: a typed kind plus a human message that names what went wrong. The
 /// message is shared: many files failing for one reason (a host that is down) hold one copy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FileError {
     pub kind: FailureKind,
     pub message: std::sync::Arc<str>,

@@ -8,6 +8,7 @@ use crate::summary::{
     ErrorReport, FileReport, FileStatus, GroupReport, GroupTally, RunSummary, SCHEMA, SkipReason,
     Stats,
 };
+use std::collections::HashMap;
 use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -18,28 +19,59 @@ enum State {
     Done(FileStatus),
 }
 
-/// What is known about one file; small, since a run may have a million.
+/// What is known about one file: 40 bytes, since a run may have ten million. What most
+/// files lack lives in one optional box, and an error is an index into the run's distinct
+/// errors (a host that is down fails thousands of files with one error).
 #[derive(Debug, Default)]
 struct FileState {
-    state: State,
     bytes: u64,
-    attempts: u32,
-    http_status: Option<u16>,
-    sha256: Option<Box<str>>,
-    error: Option<Box<FileError>>,
-    renamed_to: Option<Box<str>>,
-    reason: Option<SkipReason>,
     /// Milliseconds from the start of the run to the file's start and to its end (0 = not
-    /// yet): the time a CI report shows for it. u32 keeps a file's state small and lasts
-    /// 49 days.
+    /// yet): the time a CI report shows for it. u32 lasts 49 days.
     started_ms: u32,
     ended_ms: u32,
+    attempts: u32,
+    /// 1 + the index of the file's error in `Tracker::errors`; 0 = none.
+    error: u32,
+    names: Option<Box<Names>>,
+    /// 0 = no HTTP status.
+    http_status: u16,
+    state: State,
+    reason: Option<SkipReason>,
+}
+
+/// The hash and the final name of a file, when it has either.
+#[derive(Debug, Default)]
+struct Names {
+    sha256: Option<Box<str>>,
+    renamed_to: Option<Box<str>>,
+}
+
+impl FileState {
+    fn set_names(&mut self, sha256: Option<&str>, renamed_to: Option<&str>) {
+        self.names = (sha256.is_some() || renamed_to.is_some()).then(|| {
+            Box::new(Names {
+                sha256: sha256.map(Into::into),
+                renamed_to: renamed_to.map(Into::into),
+            })
+        });
+    }
+
+    fn sha256(&self) -> Option<&str> {
+        self.names.as_ref().and_then(|n| n.sha256.as_deref())
+    }
+
+    fn renamed_to(&self) -> Option<&str> {
+        self.names.as_ref().and_then(|n| n.renamed_to.as_deref())
+    }
 }
 
 /// Per-file state and running totals of a run.
 #[derive(Debug)]
 pub struct Tracker {
     files: Vec<FileState>,
+    /// Every distinct error of the run, once; files refer to them by index.
+    errors: Vec<FileError>,
+    error_ids: HashMap<FileError, u32>,
     started: Instant,
     active: usize,
     done: usize,
@@ -52,11 +84,28 @@ impl Tracker {
         states.resize_with(files, FileState::default);
         Tracker {
             files: states,
+            errors: Vec::new(),
+            error_ids: HashMap::new(),
             started: Instant::now(),
             active: 0,
             done: 0,
             bytes_done: 0,
         }
+    }
+
+    /// The `FileState::error` of `error`: its index + 1, stored once per distinct error.
+    fn intern(&mut self, error: &FileError) -> u32 {
+        if let Some(&id) = self.error_ids.get(error) {
+            return id;
+        }
+        self.errors.push(error.clone());
+        let id = u32::try_from(self.errors.len()).expect("fewer distinct errors than files");
+        self.error_ids.insert(error.clone(), id);
+        id
+    }
+
+    fn error(&self, state: &FileState) -> Option<&FileError> {
+        (state.error > 0).then(|| &self.errors[state.error as usize - 1])
     }
 
     /// Files currently downloading.
@@ -76,12 +125,19 @@ impl Tracker {
 
     pub fn apply(&mut self, event: &Event) {
         let Some(id) = event.file() else { return };
-        let Some(file) = self.files.get_mut(id as usize) else {
-            return;
-        };
-        if let State::Done(_) = file.state {
-            return; // a final state is final
+        match self.files.get(id as usize) {
+            None => return,
+            Some(file) if matches!(file.state, State::Done(_)) => return, // final is final
+            Some(_) => {}
         }
+        let error = match event {
+            Event::Failed { error, .. }
+            | Event::Cancelled {
+                error: Some(error), ..
+            } => self.intern(error),
+            _ => 0,
+        };
+        let file = &mut self.files[id as usize];
         let status = match event {
             Event::Queued { .. } | Event::Retry { .. } | Event::Stopping { .. } => None,
             // The bytes in the `.part` as last reported: what a cancelled file keeps for the
@@ -106,9 +162,8 @@ impl Tracker {
             } => {
                 file.bytes = *bytes;
                 file.attempts = *attempts;
-                file.http_status = Some(*http_status);
-                file.sha256 = sha256.as_deref().map(Into::into);
-                file.renamed_to = renamed_to.as_deref().map(Into::into);
+                file.http_status = *http_status;
+                file.set_names(sha256.as_deref(), renamed_to.as_deref());
                 self.bytes_done += bytes;
                 Some(FileStatus::Completed)
             }
@@ -121,14 +176,13 @@ impl Tracker {
                 ..
             } => {
                 file.bytes = *bytes;
-                file.sha256 = sha256.as_deref().map(Into::into);
+                file.set_names(sha256.as_deref(), None);
                 file.reason = Some(*reason);
                 file.attempts = *attempts;
-                file.http_status = *http_status;
+                file.http_status = http_status.unwrap_or(0);
                 Some(FileStatus::Skipped)
             }
             Event::Failed {
-                error,
                 attempts,
                 http_status,
                 ..
@@ -136,12 +190,12 @@ impl Tracker {
                 // A failed file's size is documented as 0, whatever it got before failing.
                 file.bytes = 0;
                 file.attempts = *attempts;
-                file.http_status = *http_status;
-                file.error = Some(Box::new(error.clone()));
+                file.http_status = http_status.unwrap_or(0);
+                file.error = error;
                 Some(FileStatus::Failed)
             }
-            Event::Cancelled { error, .. } => {
-                file.error = error.clone().map(Box::new);
+            Event::Cancelled { .. } => {
+                file.error = error;
                 Some(FileStatus::Cancelled)
             }
         };
@@ -218,8 +272,8 @@ impl Tracker {
     pub fn file_report(&self, plan: &Plan, id: usize) -> FileReport {
         let (state, config) = (&self.files[id], &plan.files()[id]);
         let status = Self::status(state);
-        let error = match (status, &state.error) {
-            (_, Some(error)) => Some(ErrorReport::from(&**error)),
+        let error = match (status, self.error(state)) {
+            (_, Some(error)) => Some(ErrorReport::from(error)),
             (FileStatus::Cancelled, None) => Some(ErrorReport {
                 kind: "cancelled".into(),
                 retryable: true,
@@ -234,16 +288,12 @@ impl Tracker {
         };
         FileReport {
             url: config.shown_url(),
-            path: state
-                .renamed_to
-                .as_deref()
-                .unwrap_or(config.path())
-                .to_string(),
+            path: state.renamed_to().unwrap_or(config.path()).to_string(),
             status,
             bytes: state.bytes,
             attempts: state.attempts,
-            http_status: state.http_status,
-            sha256: state.sha256.as_deref().map(str::to_string),
+            http_status: (state.http_status > 0).then_some(state.http_status),
+            sha256: state.sha256().map(str::to_string),
             error,
             reason: state.reason,
         }

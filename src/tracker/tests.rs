@@ -149,3 +149,35 @@ fn a_file_without_an_outcome_is_never_reported_as_fine() {
     assert_eq!(s.files[0].status, FileStatus::Failed);
     assert!(!s.ok);
 }
+
+#[test]
+fn a_file_state_stays_small() {
+    assert!(std::mem::size_of::<super::FileState>() <= 40);
+}
+
+#[test]
+fn files_failing_alike_share_one_error() {
+    let mut t = Tracker::new(3);
+    let down = FileError::new(FailureKind::HostUnavailable, "host h is unreachable");
+    for id in 0..3 {
+        t.apply(&Event::Failed {
+            id,
+            error: down.clone(),
+            attempts: 1,
+            http_status: None,
+        });
+    }
+    t.apply(&Event::Failed {
+        id: 0,
+        error: FileError::new(FailureKind::Io, "after the end"),
+        attempts: 1,
+        http_status: None,
+    });
+    assert_eq!(t.errors, [down]);
+    let plan = Plan::from_urls("d", ["http://h/a", "http://h/b", "http://h/c"]).unwrap();
+    let error = t.file_report(&plan, 2).error.unwrap();
+    assert_eq!(
+        (error.kind.as_str(), error.message.as_str()),
+        ("host_unavailable", "host h is unreachable")
+    );
+}
