@@ -3,14 +3,16 @@
 //! one at a time from `input`; the result is a `Plan` or every `Diagnostic` at once. No
 //! network, no printing, no files created.
 
+mod claims;
+
 use crate::checksum::Checksum;
 use crate::error::Diagnostic;
 use crate::input::{FileSpec, Located};
 use crate::paths;
 pub use crate::policy::RetryOverride;
 use crate::secret::Secret;
+use claims::{Claims, Clash};
 use reqwest::header::{HeaderName, HeaderValue};
-use std::collections::HashMap;
 use std::hash::Hasher;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -242,25 +244,17 @@ pub struct PlanOptions {
     pub output: Option<String>,
 }
 
-/// Where a destination was first claimed, for the duplicate message.
-#[derive(Clone)]
-struct Claim {
-    file: FileId,
-    source: u32,
-    line: u32,
-}
-
 /// Collects entries and diagnostics; `finish` gives the plan or every problem.
 pub struct PlanBuilder {
     options: PlanOptions,
     files: Vec<FileConfig>,
     diags: Vec<Diagnostic>,
-    sources: Vec<Arc<str>>,
-    /// Stable hash of each destination → its first claim (collisions checked by comparing).
-    claims: HashMap<u64, Claim>,
-    collisions: HashMap<Box<str>, Claim>,
-    /// Stable hash of every directory some destination needs → the first file needing it.
-    dirs: HashMap<u64, FileId>,
+    /// The destinations taken, for the clash checks.
+    claims: Claims,
+    /// The source of each run of files: (the first file's id, the source).
+    origins: Vec<(FileId, Arc<str>)>,
+    /// The line of each file in its source (0 = none).
+    lines: Vec<u32>,
     entries_seen: usize,
     /// `-o`, validated and cut into (subdirectory, name).
     output: Option<(String, String)>,
@@ -348,10 +342,9 @@ impl PlanBuilder {
             output,
             files: Vec::new(),
             diags,
-            sources: Vec::new(),
-            claims: HashMap::new(),
-            collisions: HashMap::new(),
-            dirs: HashMap::new(),
+            claims: Claims::default(),
+            origins: Vec::new(),
+            lines: Vec::new(),
             entries_seen: 0,
         }
     }
@@ -433,10 +426,17 @@ impl PlanBuilder {
         } else {
             format!("{subdir}/{name}").into()
         };
-        if let Err(message) = self.claim(&path, &entry) {
+        if let Err(message) = self.claim(&path) {
             self.diags.push(entry.diagnostic(message));
             return;
         }
+        let id = self.files.len() as FileId;
+        if self.origins.last().is_none_or(|(_, source)| {
+            !(Arc::ptr_eq(source, &entry.source) || *source == entry.source)
+        }) {
+            self.origins.push((id, entry.source.clone()));
+        }
+        self.lines.push(entry.line);
         let spec = entry.value;
         let extra = FileExtra {
             mirrors: mirrors
@@ -455,109 +455,42 @@ impl PlanBuilder {
             spec.priority.unwrap_or(DEFAULT_PRIORITY),
             (!extra.is_empty()).then(|| Box::new(extra)),
         ));
+        self.claims.claim(&self.files);
     }
 
-    fn source_index(&mut self, source: &Arc<str>) -> u32 {
-        match self
-            .sources
-            .iter()
-            .rposition(|s| Arc::ptr_eq(s, source) || s == source)
-        {
-            Some(i) => i as u32,
-            None => {
-                self.sources.push(source.clone());
-                (self.sources.len() - 1) as u32
-            }
+    /// Where file `id` came from: `SOURCE:LINE`, or the source alone when it has no lines.
+    fn describe(&self, id: FileId) -> String {
+        let run = self.origins.partition_point(|&(first, _)| first <= id) - 1;
+        let source = &self.origins[run].1;
+        match self.lines[id as usize] {
+            0 => source.to_string(),
+            line => format!("{source}:{line}"),
         }
     }
 
-    /// The claim on the destination `base` + `suffix`, if any.
-    fn find_claim(&self, base: &str, suffix: &str) -> Option<&Claim> {
-        self.find_hashed_claim(stable_hash(&[base, suffix]), base, suffix)
-    }
-
-    /// `find_claim` where the caller has the destination's `hash` already.
-    fn find_hashed_claim(&self, hash: u64, base: &str, suffix: &str) -> Option<&Claim> {
-        if let Some(claim) = self.claims.get(&hash)
-            && self.files[claim.file as usize].path().strip_prefix(base) == Some(suffix)
-        {
-            return Some(claim);
-        }
-        if self.collisions.is_empty() {
-            return None;
-        }
-        self.collisions.get(format!("{base}{suffix}").as_str())
-    }
-
-    fn describe(&self, claim: &Claim) -> String {
-        let source = &self.sources[claim.source as usize];
-        if claim.line == 0 {
-            source.to_string()
-        } else {
-            format!("{source}:{}", claim.line)
-        }
-    }
-
-    /// Claims a destination, refusing one that is already taken, that is the `.part` sibling
-    /// of another, or that is a file where another entry needs a directory (either order).
-    fn claim(&mut self, path: &str, entry: &Located<FileSpec>) -> Result<(), String> {
-        let hash = stable_hash(&[path]);
-        if let Some(first) = self.find_hashed_claim(hash, path, "") {
-            return Err(format!(
+    /// Claims a destination for the entry about to join the plan, refusing one that is
+    /// already taken, that is the `.part` sibling of another, or that is a file where another
+    /// entry needs a directory (either order).
+    fn claim(&self, path: &str) -> Result<(), String> {
+        self.claims.check(&self.files, path).map_err(|clash| match clash {
+            Clash::Same(other) => format!(
                 "destination {path:?} is also the destination of {}",
-                self.describe(first)
-            ));
-        }
-        for suffix in paths::SIBLING_SUFFIXES {
-            let sibling = match path.strip_suffix(suffix) {
-                Some(base) => self.find_claim(base, ""),
-                None => self.find_claim(path, suffix),
-            };
-            if let Some(other) = sibling {
-                return Err(format!(
-                    "destination {path:?} clashes with the temporary {suffix} file of {}",
-                    self.describe(other)
-                ));
-            }
-        }
-        let mut prefix = path;
-        while let Some((parent, _)) = prefix.rsplit_once('/') {
-            if let Some(other) = self.find_claim(parent, "") {
-                return Err(format!(
-                    "destination {path:?} needs {parent:?} to be a directory, but it is the file of {}",
-                    self.describe(other)
-                ));
-            }
-            prefix = parent;
-        }
-        if let Some(&user) = self.dirs.get(&hash) {
-            let user_path = self.files[user as usize].path();
-            if user_path.starts_with(path) && user_path.as_bytes().get(path.len()) == Some(&b'/') {
-                return Err(format!(
-                    "destination {path:?} is a file, but {user_path:?} needs it to be a directory"
-                ));
-            }
-        }
-        let id = self.files.len() as FileId;
-        let mut prefix = path;
-        while let Some((parent, _)) = prefix.rsplit_once('/') {
-            self.dirs.entry(stable_hash(&[parent])).or_insert(id);
-            prefix = parent;
-        }
-        let claim = Claim {
-            file: id,
-            source: self.source_index(&entry.source),
-            line: entry.line,
-        };
-        match self.claims.entry(hash) {
-            std::collections::hash_map::Entry::Occupied(_) => {
-                self.collisions.insert(path.into(), claim);
-            }
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(claim);
-            }
-        }
-        Ok(())
+                self.describe(other)
+            ),
+            Clash::Sibling(suffix, other) => format!(
+                "destination {path:?} clashes with the temporary {suffix} file of {}",
+                self.describe(other)
+            ),
+            Clash::ParentIsFile(parent, other) => format!(
+                "destination {path:?} needs {parent:?} to be a directory, but it is the file of {}",
+                self.describe(other)
+            ),
+            Clash::NeededAsDirectory(other) => format!(
+                "destination {path:?} is a file, but {:?} ({}) needs it to be a directory",
+                self.files[other as usize].path(),
+                self.describe(other)
+            ),
+        })
     }
 
     /// The plan, or every problem found.
