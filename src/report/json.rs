@@ -34,7 +34,32 @@ struct PlanDoc<'a> {
     dry_run: bool,
     dir: String,
     stats: Stats,
-    files: Vec<PlannedFile<'a>>,
+    files: PlannedFiles<'a>,
+}
+
+/// The planned files, each built only while it is written: a plan of millions is never
+/// held twice.
+struct PlannedFiles<'a> {
+    plan: &'a Plan,
+    order: &'a [FileId],
+    predict: &'a dyn Fn(FileId) -> Prediction,
+}
+
+impl Serialize for PlannedFiles<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.order.iter().map(|&id| {
+            let f = self.plan.file(id);
+            let predicted = (self.predict)(id);
+            PlannedFile {
+                url: f.shown_url(),
+                path: f.path(),
+                priority: f.priority(),
+                checksum: f.checksum().map(ToString::to_string),
+                action: predicted.action,
+                on_disk: predicted.bytes,
+            }
+        }))
+    }
 }
 
 /// `--dry-run --json`: the files in the order they would start.
@@ -50,21 +75,11 @@ pub(super) fn write_plan(
         dry_run: true,
         dir: plan.dir().display().to_string(),
         stats: Stats::zero(plan.len() as u64),
-        files: order
-            .iter()
-            .map(|&id| {
-                let f = &plan.file(id);
-                let predicted = predict(id);
-                PlannedFile {
-                    url: f.shown_url(),
-                    path: f.path(),
-                    priority: f.priority(),
-                    checksum: f.checksum().map(ToString::to_string),
-                    action: predicted.action,
-                    on_disk: predicted.bytes,
-                }
-            })
-            .collect(),
+        files: PlannedFiles {
+            plan,
+            order,
+            predict,
+        },
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")
