@@ -57,7 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'dl' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Both --connect-timeout and --read-timeout, except one given itself')
             [CompletionResult]::new('--min-speed', '--min-speed', [CompletionResultType]::ParameterName, 'Abandon (and retry) an attempt averaging under RATE for --min-speed-time (e.g. 10K) [default: off]')
             [CompletionResult]::new('--min-speed-time', '--min-speed-time', [CompletionResultType]::ParameterName, 'Window over which --min-speed is measured [default: 30s]')
-            [CompletionResult]::new('--max-per-host', '--max-per-host', [CompletionResultType]::ParameterName, 'Connections to one host at once, across all files, 1-1024 [default: 8]')
+            [CompletionResult]::new('--max-per-host', '--max-per-host', [CompletionResultType]::ParameterName, 'Requests to one host at once (connections, or HTTP/2 streams), across all files, 1-1024 [default: 8]')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Connections for one large file when the server supports Range, 1-64 [default: 1]')
             [CompletionResult]::new('--split', '--split', [CompletionResultType]::ParameterName, 'Connections for one large file when the server supports Range, 1-64 [default: 1]')
             [CompletionResult]::new('--limit-rate', '--limit-rate', [CompletionResultType]::ParameterName, 'Overall bandwidth cap shared by all transfers (e.g. 500K, 10M per second) [default: off]')

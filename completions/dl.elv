@@ -53,7 +53,7 @@ set edit:completion:arg-completer[dl] = {|@words|
             cand --timeout 'Both --connect-timeout and --read-timeout, except one given itself'
             cand --min-speed 'Abandon (and retry) an attempt averaging under RATE for --min-speed-time (e.g. 10K) [default: off]'
             cand --min-speed-time 'Window over which --min-speed is measured [default: 30s]'
-            cand --max-per-host 'Connections to one host at once, across all files, 1-1024 [default: 8]'
+            cand --max-per-host 'Requests to one host at once (connections, or HTTP/2 streams), across all files, 1-1024 [default: 8]'
             cand -s 'Connections for one large file when the server supports Range, 1-64 [default: 1]'
             cand --split 'Connections for one large file when the server supports Range, 1-64 [default: 1]'
             cand --limit-rate 'Overall bandwidth cap shared by all transfers (e.g. 500K, 10M per second) [default: off]'

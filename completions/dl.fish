@@ -54,7 +54,7 @@ complete -c dl -n "__fish_dl_using_subcommand fetch" -l read-timeout -d 'Longest
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l timeout -d 'Both --connect-timeout and --read-timeout, except one given itself' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l min-speed -d 'Abandon (and retry) an attempt averaging under RATE for --min-speed-time (e.g. 10K) [default: off]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l min-speed-time -d 'Window over which --min-speed is measured [default: 30s]' -r
-complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-per-host -d 'Connections to one host at once, across all files, 1-1024 [default: 8]' -r
+complete -c dl -n "__fish_dl_using_subcommand fetch" -l max-per-host -d 'Requests to one host at once (connections, or HTTP/2 streams), across all files, 1-1024 [default: 8]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -s s -l split -d 'Connections for one large file when the server supports Range, 1-64 [default: 1]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l limit-rate -d 'Overall bandwidth cap shared by all transfers (e.g. 500K, 10M per second) [default: off]' -r
 complete -c dl -n "__fish_dl_using_subcommand fetch" -l retries -l retry -d 'Retries after the first attempt for transient errors [default: 5] [env: DL_RETRIES]' -r

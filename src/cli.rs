@@ -249,7 +249,8 @@ pub struct FetchArgs {
           value_parser = parse_nonzero_duration)]
     pub min_speed_time: Option<Duration>,
 
-    /// Connections to one host at once, across all files, 1-1024 [default: 8]
+    /// Requests to one host at once (connections, or HTTP/2 streams), across all files,
+    /// 1-1024 [default: 8]
     #[arg(long, value_name = "N", help_heading = "Requests",
           value_parser = clap::value_parser!(u32).range(1..=MAX_CONNECTIONS as i64))]
     pub max_per_host: Option<u32>,
