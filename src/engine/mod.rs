@@ -112,8 +112,12 @@ impl Engine {
         for _ in 0..self.config.workers.clamp(1, plan.len().max(1)) {
             let (ctx, queue) = (ctx.clone(), queue.clone());
             workers.spawn(async move {
-                while ctx.cancel.phase() == Phase::Running {
+                loop {
+                    // Checked after the wait: a stop that came during it starts nothing new.
                     ctx.events.room().await;
+                    if ctx.cancel.phase() != Phase::Running {
+                        break;
+                    }
                     let Some(id) = queue.pop() else { break };
                     worker::run_file(&ctx, id).await;
                 }
