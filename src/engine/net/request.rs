@@ -140,10 +140,11 @@ async fn send_request(
     url: &url::Url,
     conditions: &[(HeaderName, String)],
 ) -> Result<reqwest::Response, AttemptError> {
-    let mut at = url.clone();
-    let mut visited = vec![url.clone()];
+    // A request that is not redirected allocates nothing here.
+    let mut at = std::borrow::Cow::Borrowed(url);
+    let mut hops: Vec<url::Url> = Vec::new();
     loop {
-        let trusted = net.config.location_trusted || at.origin() == url.origin();
+        let trusted = net.config.location_trusted || same_origin(&at, url);
         let hop = Hop {
             at: &at,
             original: url,
@@ -154,13 +155,16 @@ async fn send_request(
             return Ok(response);
         };
         drop(response);
-        if visited.len() > MAX_REDIRECTS {
+        if hops.len() >= MAX_REDIRECTS {
             return Err(failed(
                 FailureKind::Redirect,
                 format!("too many redirects (more than {MAX_REDIRECTS})"),
             ));
         }
-        if visited.iter().any(|seen| same_resource(seen, &next)) {
+        if std::iter::once(url)
+            .chain(&hops)
+            .any(|seen| same_resource(seen, &next))
+        {
             return Err(failed(
                 FailureKind::Redirect,
                 format!(
@@ -169,18 +173,26 @@ async fn send_request(
                 ),
             ));
         }
-        if next.origin() != url.origin() && !net.config.location_trusted {
+        if !same_origin(&next, url) && !net.config.location_trusted {
             tracing::debug!(
                 "redirected to another origin: user headers and credentials are not sent there"
             );
         }
-        visited.push(next.clone());
-        at = next;
+        hops.push(next.clone());
+        at = std::borrow::Cow::Owned(next);
     }
 }
 
 /// Redirects followed before a file fails with `error.kind = "redirect"`.
 const MAX_REDIRECTS: usize = 10;
+
+/// Whether two http(s) URLs have the same origin (scheme, host, port), as `Url::origin`
+/// compares them, without its allocations.
+fn same_origin(a: &url::Url, b: &url::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
 
 /// Whether two URLs name the same resource (credentials aside).
 fn same_resource(a: &url::Url, b: &url::Url) -> bool {
@@ -390,5 +402,30 @@ pub(in crate::engine) fn status_text(status: StatusCode) -> String {
     match status.canonical_reason() {
         Some(reason) => format!("{} {reason}", status.as_u16()),
         None => format!("HTTP status {}", status.as_u16()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn same_origin_agrees_with_url_origin() {
+        let cases = [
+            ("http://h/a", "http://h:80/b"),
+            ("http://h/", "https://h/"),
+            ("http://h/", "http://H/"),
+            ("http://h:8080/", "http://h/"),
+            ("https://u:p@h/", "https://h:443/x"),
+            ("http://[::1]/", "http://[::1]:80/"),
+            ("http://1.2.3.4/", "http://1.2.3.5/"),
+            ("http://h./", "http://h/"),
+        ];
+        for (a, b) in cases {
+            let (a, b) = (url::Url::parse(a).unwrap(), url::Url::parse(b).unwrap());
+            assert_eq!(
+                super::same_origin(&a, &b),
+                a.origin() == b.origin(),
+                "{a} {b}"
+            );
+        }
     }
 }
