@@ -57,6 +57,10 @@ pub enum Event {
         attempts: u32,
         /// The status of that request (`304`).
         http_status: Option<u16>,
+        /// Set when the file kept is not at the planned path: it is under the name the
+        /// server gave (`--content-disposition`, a redirect).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        renamed_to: Option<String>,
     },
     /// The file failed; nothing was left under its final name.
     Failed {

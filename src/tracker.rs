@@ -173,10 +173,11 @@ impl Tracker {
                 reason,
                 attempts,
                 http_status,
+                renamed_to,
                 ..
             } => {
                 file.bytes = *bytes;
-                file.set_names(sha256.as_deref(), None);
+                file.set_names(sha256.as_deref(), renamed_to.as_deref());
                 file.reason = Some(*reason);
                 file.attempts = *attempts;
                 file.http_status = http_status.unwrap_or(0);

@@ -64,6 +64,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
                     reason,
                     attempts: 0,
                     http_status: None,
+                    renamed_to: None,
                 };
             }
             Existing::Fail(error) => return failed(id, error, 0, None),
@@ -90,6 +91,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
                 reason: SkipReason::Unchanged,
                 attempts,
                 http_status: Some(http_status),
+                renamed_to: None,
             };
         }
         Err(event) => {
@@ -192,6 +194,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
                 reason: SkipReason::Exists,
                 attempts,
                 http_status: Some(fetched.http_status),
+                renamed_to: (target != dest).then(|| relative_to(ctx.plan.dir(), &target)),
             }
         }
         Err(error) => {
@@ -277,6 +280,7 @@ async fn attempts(
                     landed.display(),
                     file.path()
                 );
+                let planned = ctx.plan.destination(file);
                 return Err(Event::Skipped {
                     id,
                     bytes,
@@ -284,6 +288,7 @@ async fn attempts(
                     reason,
                     attempts: attempt,
                     http_status: None,
+                    renamed_to: (landed != planned).then(|| relative_to(ctx.plan.dir(), &landed)),
                 });
             }
             Err(AttemptError::Failed(failure)) => failure,
@@ -363,6 +368,7 @@ async fn wait_for_other_run(ctx: &Ctx, id: FileId, part: &Path, first: bool) -> 
             reason: SkipReason::Exists,
             attempts: 0,
             http_status: None,
+            renamed_to: None,
         }),
         Existing::Fail(error) => Some(failed(id, error, 0, None)),
         // It let go without finishing: this run goes on from what it left.

@@ -53,13 +53,21 @@ impl Plain {
                 ),
                 None => writeln!(out, "done    {} ({})", path(*id), Size(*bytes)),
             },
-            Event::Skipped { id, reason, .. } => {
+            Event::Skipped {
+                id,
+                reason,
+                renamed_to,
+                ..
+            } => {
                 let why = match reason {
                     SkipReason::Exists => "exists",
                     SkipReason::Verified => "exists, checksum verified",
                     SkipReason::Unchanged => "unchanged on the server",
                 };
-                writeln!(out, "skip    {} ({why})", path(*id))
+                match renamed_to {
+                    Some(to) => writeln!(out, "skip    {} ({why} as {})", path(*id), sanitize(to)),
+                    None => writeln!(out, "skip    {} ({why})", path(*id)),
+                }
             }
             Event::Failed { id, error, .. } => {
                 writeln!(out, "FAILED  {}: {}", path(*id), sanitize(&error.message))

@@ -48,6 +48,7 @@ fn folds_events_into_a_summary() {
         reason: SkipReason::Unchanged,
         attempts: 1,
         http_status: Some(304),
+        renamed_to: None,
     });
     t.apply(&Event::Cancelled { id: 3, error: None });
     assert_eq!((t.active(), t.done()), (0, 4));

@@ -172,7 +172,12 @@ fn a_rerun_keeps_a_file_already_under_the_servers_name() {
     run.code(0);
     run.check(ws.read_out_string("kept.txt") == "mine", "untouched");
     run.check(ws.out_files() == ["kept.txt"], "nothing else written");
-    run.check(run.summary().stats.skipped == 1, "reported as skipped");
+    let summary = run.summary();
+    run.check(summary.stats.skipped == 1, "reported as skipped");
+    run.check(
+        summary.files[0].path == "kept.txt",
+        "reported under the name it is kept as",
+    );
 }
 
 #[test]

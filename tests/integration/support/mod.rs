@@ -788,6 +788,8 @@ pub enum Event {
         reason: String,
         attempts: u32,
         http_status: Option<u16>,
+        #[serde(default)]
+        renamed_to: Option<String>,
     },
     Failed {
         id: u32,
