@@ -3,6 +3,7 @@
 //! chosen by ALPN and shared by many files, and resume and `--split` over TLS. Every server
 //! is in-process on 127.0.0.1 with certificates made by the test.
 
+use crate::support::server::{FaultServer, Reply, Route};
 use crate::support::tls::{ETAG, Pki, TlsServer};
 use crate::support::{MIB, Workspace, body};
 
@@ -27,6 +28,25 @@ fn a_private_ca_given_with_cacert_is_trusted() {
     );
     run.code(0);
     run.check(ws.read_out("a.bin") == data, "a.bin is what was served");
+}
+
+#[test]
+fn a_plain_http_url_may_redirect_to_https() {
+    // A run of http URLs sets up no TLS until a hop needs it: then the roots are loaded.
+    let (pki, ws) = (Pki::new(), Workspace::new());
+    let (s, data) = one_file(&pki);
+    let ca = pki.write_ca(ws.root());
+    let plain = FaultServer::start([(
+        "/a.bin",
+        Route::always(Reply::status(302).header("Location", &s.url("/a.bin"))),
+    )]);
+    let run = ws.run(ws.fetch().arg("--cacert").arg(&ca).arg(plain.url("/a.bin")));
+    run.code(0);
+    run.check(
+        ws.read_out("a.bin") == data,
+        "a.bin is what the https server holds",
+    );
+    run.check(s.connections() == 1, "one TLS connection");
 }
 
 #[test]

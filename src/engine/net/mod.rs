@@ -22,15 +22,28 @@ pub(super) use request::{
 pub use trust::read_ca_file;
 
 use super::config::EngineConfig;
-use super::failure::AttemptError;
-use crate::error::Error;
+use super::failure::{self, AttemptError};
+use crate::error::{Error, FailureKind};
 use hosts::{HostOutcome, Hosts};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// The clients of one engine, reused from run to run.
+/// The clients of one engine, reused from run to run. Those that speak TLS are built by the
+/// first request that needs them: their trust means reading and parsing the whole system
+/// certificate store, which a run of plain-HTTP URLs never needs.
 #[derive(Debug, Clone)]
 pub(super) struct Clients {
+    /// For requests that need no TLS: an http URL, directly or through an http proxy. They
+    /// trust no certificate at all.
+    plain: ClientSet,
+    /// For the others: built with the trusted roots on first use (or why they could not be).
+    tls: Arc<OnceLock<Result<ClientSet, String>>>,
+    router: proxy::Router,
+}
+
+/// One client per way of using connections, all with the same trust.
+#[derive(Debug, Clone)]
+struct ClientSet {
     /// Keep-alive connections, pooled and reused from file to file; HTTP/2 where offered.
     pooled: reqwest::Client,
     /// The same, HTTP/1.1 only: for runs with no more files than workers.
@@ -39,16 +52,54 @@ pub(super) struct Clients {
     own: reqwest::Client,
 }
 
+impl ClientSet {
+    fn build(
+        config: &EngineConfig,
+        roots: &trust::Roots,
+        router: &proxy::Router,
+    ) -> Result<ClientSet, Error> {
+        Ok(ClientSet {
+            pooled: client::build(config, roots, router, false)?,
+            pooled_http1: client::build(config, roots, router, true)?,
+            own: client::build_unpooled(config, roots, router)?,
+        })
+    }
+}
+
 impl Clients {
     pub fn build(config: &EngineConfig) -> Result<Clients, Error> {
-        let roots = trust::Roots::load(&config.trust);
+        if config.trust.insecure {
+            tracing::warn!(
+                "TLS certificates are not verified (--insecure): any server can pose as any host"
+            );
+        }
         let router = proxy::Router::new(&config.proxy, &|name| std::env::var_os(name));
         tracing::debug!(proxies = ?router, "proxy routes");
         Ok(Clients {
-            pooled: client::build(config, &roots, &router, false)?,
-            pooled_http1: client::build(config, &roots, &router, true)?,
-            own: client::build_unpooled(config, &roots, &router)?,
+            plain: ClientSet::build(config, &trust::Roots::none(), &router)?,
+            tls: Arc::default(),
+            router,
         })
+    }
+
+    /// The clients for a request to `url`: the TLS ones when the URL is https or goes
+    /// through an https proxy.
+    fn for_url(&self, config: &EngineConfig, url: &url::Url) -> Result<&ClientSet, AttemptError> {
+        let tls = url.scheme() == "https"
+            || self
+                .router
+                .route(url)
+                .is_some_and(|proxy| proxy.scheme() == "https");
+        if !tls {
+            return Ok(&self.plain);
+        }
+        self.tls
+            .get_or_init(|| {
+                let roots = trust::Roots::load(&config.trust);
+                ClientSet::build(config, &roots, &self.router).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| failure::failed(FailureKind::Tls, e.clone()))
     }
 }
 
@@ -83,13 +134,18 @@ impl Net {
         }
     }
 
-    /// The client for `connection`.
-    fn client(&self, connection: Connection) -> &reqwest::Client {
-        match connection {
-            Connection::Pooled if self.http1 => &self.clients.pooled_http1,
-            Connection::Pooled => &self.clients.pooled,
-            Connection::Own => &self.clients.own,
-        }
+    /// The client for a request to `url` using `connection`.
+    fn client(
+        &self,
+        connection: Connection,
+        url: &url::Url,
+    ) -> Result<&reqwest::Client, AttemptError> {
+        let set = self.clients.for_url(&self.config, url)?;
+        Ok(match connection {
+            Connection::Pooled if self.http1 => &set.pooled_http1,
+            Connection::Pooled => &set.pooled,
+            Connection::Own => &set.own,
+        })
     }
 
     /// Holds back every request to `url`'s host for `delay` (it said it is overloaded).

@@ -258,7 +258,7 @@ async fn send_once(
     conditions: &[(HeaderName, String)],
 ) -> Result<reqwest::Response, AttemptError> {
     let config = &net.config;
-    let client = net.client(connection);
+    let client = net.client(connection, hop.at)?;
     let mut target = hop.at.clone();
     if hop.trusted && target.username().is_empty() && !hop.original.username().is_empty() {
         let _ = target.set_username(hop.original.username());

@@ -40,7 +40,7 @@ fn usable(cert: &CertificateDer<'_>) -> Result<(), rustls::Error> {
     rustls::RootCertStore::empty().add(cert.clone())
 }
 
-/// The roots of one engine's clients, loaded once and shared by both.
+/// The roots of one engine's TLS clients, loaded once and shared by them.
 #[derive(Debug, Clone)]
 pub(super) struct Roots {
     certs: Vec<CertificateDer<'static>>,
@@ -50,12 +50,17 @@ pub(super) struct Roots {
 }
 
 impl Roots {
-    pub fn load(trust: &Trust) -> Roots {
-        if trust.insecure {
-            tracing::warn!(
-                "TLS certificates are not verified (--insecure): any server can pose as any host"
-            );
+    /// No root at all: for clients that never verify a certificate (plain HTTP).
+    pub fn none() -> Roots {
+        Roots {
+            certs: Vec::new(),
+            webpki: false,
+            insecure: false,
         }
+    }
+
+    /// The roots `trust` asks for (the system's store is read here).
+    pub fn load(trust: &Trust) -> Roots {
         let mut certs = if trust.system && !trust.insecure {
             system_roots(&|name| std::env::var_os(name))
         } else {
