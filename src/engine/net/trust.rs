@@ -111,20 +111,27 @@ fn system_roots(env: &dyn Fn(&str) -> Option<OsString>) -> Vec<CertificateDer<'s
                 .collect()
         })
         .unwrap_or_default();
-    let mut certs = os_store(file.is_some() || !dirs.is_empty());
-    if let Some(file) = file {
-        match read_ca_file(Path::new(&file)) {
-            Ok(found) => certs.extend(found),
+    let mut reader = CertReader::default();
+    if let Some(file) = &file {
+        match read_ca_file(Path::new(file)) {
+            Ok(found) => {
+                reader.mark_read(Path::new(file));
+                reader.certs.extend(found);
+            }
             Err(e) => tracing::warn!("{ENV_CERT_FILE}={}: {e}; ignored", file.to_string_lossy()),
         }
     }
+    os_store(&mut reader, file.is_some() || !dirs.is_empty());
+    for e in reader.errors.drain(..) {
+        tracing::debug!("system certificate store: {e}");
+    }
     for dir in dirs {
-        let found = rustls_native_certs::load_certs_from_paths(None, Some(&dir));
-        for e in &found.errors {
+        reader.dir(&dir);
+        for e in reader.errors.drain(..) {
             tracing::warn!("{ENV_CERT_DIR}: {e}; ignored");
         }
-        certs.extend(found.certs);
     }
+    let mut certs = reader.certs;
     certs.retain(|c| usable(c).is_ok());
     certs.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
     certs.dedup();
@@ -135,22 +142,114 @@ fn system_roots(env: &dyn Fn(&str) -> Option<OsString>) -> Vec<CertificateDer<'s
 /// `SSL_CERT_DIR` *instead of* it when either is set; `env_set` says so, and then on
 /// Linux and the BSDs the usual certificate directories are read directly, so that those
 /// variables add to the system's trust (SPEC §2). macOS and Windows keep the crate's rule.
-fn os_store(env_set: bool) -> Vec<CertificateDer<'static>> {
+fn os_store(reader: &mut CertReader, env_set: bool) {
     #[cfg(all(unix, not(target_os = "macos")))]
-    if env_set {
-        let mut certs = Vec::new();
-        for dir in openssl_probe::candidate_cert_dirs() {
-            let found = rustls_native_certs::load_certs_from_paths(None, Some(dir));
-            certs.extend(found.certs);
+    {
+        // What rustls-native-certs reads here, through a reader that parses each file once.
+        if env_set {
+            for dir in openssl_probe::candidate_cert_dirs() {
+                reader.dir(dir);
+            }
+        } else {
+            let probe = openssl_probe::probe();
+            if let Some(file) = probe.cert_file {
+                reader.file(&file);
+            }
+            for dir in probe.cert_dir {
+                reader.dir(&dir);
+            }
         }
-        return certs;
     }
-    let _ = env_set;
-    let found = rustls_native_certs::load_native_certs();
-    for e in &found.errors {
-        tracing::debug!("system certificate store: {e}");
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    {
+        let _ = env_set;
+        let found = rustls_native_certs::load_native_certs();
+        reader
+            .errors
+            .extend(found.errors.iter().map(ToString::to_string));
+        reader.certs.extend(found.certs);
     }
-    found.certs
+}
+
+/// Certificates read from PEM files and directories of them (OpenSSL's CAfile and CAdir),
+/// each file parsed once however many names and directories lead to it: a system directory
+/// holds each certificate under two or three names, often the bundle file too, and the same
+/// directory may be named by `SSL_CERT_DIR` and found by the probe. Parsing is what costs.
+#[derive(Default)]
+struct CertReader {
+    certs: Vec<CertificateDer<'static>>,
+    /// What could not be read, for the caller to report.
+    errors: Vec<String>,
+    /// `(device, inode)` of every file read.
+    #[cfg(unix)]
+    seen: std::collections::HashSet<(u64, u64)>,
+}
+
+impl CertReader {
+    /// Whether the file of `meta` was not read before (always true where the system gives
+    /// no file identity); it counts as read from now on.
+    fn first_visit(&mut self, meta: &std::fs::Metadata) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            self.seen.insert((meta.dev(), meta.ino()))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            true
+        }
+    }
+
+    /// Counts `path` as read (its certificates were taken another way).
+    fn mark_read(&mut self, path: &Path) {
+        if let Ok(meta) = std::fs::metadata(path) {
+            self.first_visit(&meta);
+        }
+    }
+
+    /// The certificates of the file at `path` (links followed), unless it was read before.
+    fn file(&mut self, path: &Path) {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_file() => {
+                if self.first_visit(&meta) {
+                    self.pem(path);
+                }
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {} // a dangling link
+            Err(e) => self.errors.push(format!("{}: {e}", path.display())),
+        }
+    }
+
+    /// The certificates of every file in `dir`.
+    fn dir(&mut self, dir: &Path) {
+        match std::fs::read_dir(dir) {
+            Ok(entries) => {
+                for entry in entries {
+                    match entry {
+                        Ok(entry) => self.file(&entry.path()),
+                        Err(e) => self.errors.push(format!("{}: {e}", dir.display())),
+                    }
+                }
+            }
+            Err(e) => self.errors.push(format!("{}: {e}", dir.display())),
+        }
+    }
+
+    fn pem(&mut self, path: &Path) {
+        match CertificateDer::pem_file_iter(path) {
+            Ok(certs) => {
+                for cert in certs {
+                    match cert {
+                        Ok(cert) => self.certs.push(cert),
+                        Err(e) => self.errors.push(format!("{}: {e}", path.display())),
+                    }
+                }
+            }
+            Err(e) => self.errors.push(format!("{}: {e}", path.display())),
+        }
+    }
 }
 
 /// The TLS error behind a failed request, if one is: rustls reports it as a
@@ -222,6 +321,35 @@ mod tests {
                 .unwrap_err()
                 .starts_with("certificate 1 of 1")
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn each_certificate_file_is_parsed_once_whatever_leads_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        // "one" and "two", base64: the reader takes any DER; rustls judges it later.
+        let pems = ["b25l", "dHdv"]
+            .map(|der| format!("-----BEGIN CERTIFICATE-----\n{der}\n-----END CERTIFICATE-----\n"))
+            .concat();
+        let (a, bundle) = (dir.path().join("a.pem"), dir.path().join("bundle.crt"));
+        std::fs::write(&a, &pems).unwrap();
+        std::fs::write(&bundle, &pems).unwrap();
+        std::os::unix::fs::symlink(&a, dir.path().join("1a2b3c4d.0")).unwrap();
+        std::os::unix::fs::symlink("gone.pem", dir.path().join("dangling.0")).unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+
+        let mut reader = CertReader::default();
+        reader.file(&a);
+        reader.dir(dir.path());
+        reader.dir(dir.path());
+        let mut found: Vec<&[u8]> = reader.certs.iter().map(|c| c.as_ref()).collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [&b"one"[..], b"one", b"two", b"two"],
+            "a.pem once, the copy once"
+        );
+        assert!(reader.errors.is_empty(), "{:?}", reader.errors);
     }
 
     #[test]
