@@ -6,8 +6,7 @@
 //! signal came after the runtime stopped.
 
 use crate::engine::{Cancel, Phase};
-use crate::event::WeakEventSender;
-use crate::event::{Event, StopCause};
+use crate::event::{Event, StopCause, WeakEventSender};
 use crate::exit::SignalState;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};

@@ -177,7 +177,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
             attempts,
             http_status: fetched.http_status,
             sha256: fetched.digests.sha256_hex(),
-            renamed_to: (landed != dest).then(|| relative_to(ctx.plan.dir(), &landed)),
+            renamed_to: renamed_to(ctx.plan.dir(), &dest, &landed),
         },
         // Under `skip`, a file that appeared under the name while this one was fetched (most
         // likely another `dl` fetching the same file) is kept, as it would have been had it
@@ -194,7 +194,7 @@ async fn life(ctx: &Ctx, id: FileId) -> Event {
                 reason: SkipReason::Exists,
                 attempts,
                 http_status: Some(fetched.http_status),
-                renamed_to: (target != dest).then(|| relative_to(ctx.plan.dir(), &target)),
+                renamed_to: renamed_to(ctx.plan.dir(), &dest, &target),
             }
         }
         Err(error) => {
@@ -288,7 +288,7 @@ async fn attempts(
                     reason,
                     attempts: attempt,
                     http_status: None,
-                    renamed_to: (landed != planned).then(|| relative_to(ctx.plan.dir(), &landed)),
+                    renamed_to: renamed_to(ctx.plan.dir(), &planned, &landed),
                 });
             }
             Err(AttemptError::Failed(failure)) => failure,
@@ -395,10 +395,16 @@ fn failed(id: FileId, error: FileError, attempts: u32, http_status: Option<u16>)
     }
 }
 
-fn relative_to(dir: &Path, landed: &Path) -> String {
+/// Where a file is, relative to `dir` and `/`-separated, when that is not where it was
+/// planned: what the events report as `renamed_to`.
+fn renamed_to(dir: &Path, planned: &Path, landed: &Path) -> Option<String> {
+    if landed == planned {
+        return None;
+    }
     let rel = landed.strip_prefix(dir).unwrap_or(landed);
-    rel.components()
+    let parts: Vec<_> = rel
+        .components()
         .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+        .collect();
+    Some(parts.join("/"))
 }
