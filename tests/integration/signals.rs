@@ -115,7 +115,7 @@ fn stalling_server() -> FaultServer {
     FaultServer::start([
         (
             "/stall.bin",
-            Route::always(Reply::ok(body(600_000, 31)).stall_after(100_000)),
+            Route::always(Reply::ok(body(1_500_000, 31)).stall_after(100_000)),
         ),
         ("/next.bin", Route::always(Reply::ok("next"))),
     ])

@@ -14,8 +14,10 @@ use bytes::Bytes;
 use std::io::{self, IoSlice};
 use std::path::Path;
 
-/// New bodies up to this size are kept in memory until whole (at most this much per worker).
-pub(in crate::engine) const INLINE_MAX: u64 = 256 << 10;
+/// New bodies up to this size are kept in memory until whole (at most this much per worker,
+/// less than a writer thread may queue). A body this small is restarted, never resumed
+/// (`RESUME_MIN_BYTES`), so a `.part` for it would only cost directory changes.
+pub(in crate::engine) const INLINE_MAX: u64 = super::resume::RESUME_MIN_BYTES;
 
 /// Bytes gathered before they are handed to a writer thread: one wake-up per batch, not per
 /// network chunk (a GiB arrives in tens of thousands of chunks).
