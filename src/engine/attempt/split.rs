@@ -18,7 +18,7 @@ use crate::engine::context::Ctx;
 use crate::engine::failure::{AttemptError, failed, io_error};
 use crate::engine::net::headers::{accepts_ranges, parse_content_range};
 use crate::engine::net::{Connection, let_connection_return, send_range};
-use crate::engine::store::{self, BATCH_BYTES, Meta, OpenError, write_all_at};
+use crate::engine::store::{self, BATCH_BYTES, Meta, OpenError, WRITE_MAX, write_all_at};
 use crate::error::FailureKind;
 use crate::plan::{FileConfig, FileId};
 use bytes::Bytes;
@@ -75,7 +75,7 @@ fn write_loop(
     mut jobs: tokio::sync::mpsc::Receiver<WriteJob>,
 ) -> std::io::Result<std::fs::File> {
     while let Some(job) = jobs.blocking_recv() {
-        let at = write_all_at(&out, &job.chunks, job.at)?;
+        let at = write_all_at(&out, &job.chunks, job.at, WRITE_MAX)?;
         let mut pieces = pieces.lock().unwrap_or_else(|p| p.into_inner());
         pieces[job.slot].written = at;
     }

@@ -183,7 +183,8 @@ fn write_error(path: &Path, e: io::Error) -> StoreError {
 }
 
 fn write_body(file: &std::fs::File, body: &[Bytes]) -> io::Result<()> {
-    super::sink::write_all_at(file, body, 0).map(drop)
+    use super::sink::{SMALL_WRITE_MAX, write_all_at};
+    write_all_at(file, body, 0, SMALL_WRITE_MAX).map(drop)
 }
 
 #[cfg(test)]

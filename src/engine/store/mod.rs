@@ -17,9 +17,9 @@ pub(super) use place::{Existing, Staged, check_existing, existing_now, place};
 pub(super) use resume::{
     Local, Meta, RESUME_MIN_BYTES, forget, forget_now, inspect, meta_path, peek,
 };
-#[cfg(test)]
-pub(super) use sink::WRITE_MAX;
-pub(super) use sink::{BATCH_BYTES, Finished, OpenError, Sink, open_for_pieces, write_all_at};
+pub(super) use sink::{
+    BATCH_BYTES, Finished, OpenError, Sink, WRITE_MAX, open_for_pieces, write_all_at,
+};
 pub(super) use sys::is_busy;
 
 /// Checks the temporary names of a download (`NAME.part`, its metadata and that file's

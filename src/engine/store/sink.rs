@@ -51,28 +51,35 @@ type Writer = tokio::task::JoinHandle<io::Result<(Hashers, std::fs::File)>>;
 /// `docs/performance.md`, "Write size").
 pub(in crate::engine) const WRITE_MAX: usize = 32 << 10;
 
-/// Writes every byte of `chunks` to `file` from offset `at`, in blocks of `WRITE_MAX`
-/// (`pwritev`: the file's cursor neither used nor moved). Returns the offset after the last
-/// byte.
+/// The same limit for a body kept in memory (up to `INLINE_MAX`): one page a call. Single-page
+/// folios come from pages the kernel has just recycled, where larger ones may come from memory
+/// a VM has handed back to its host and fault in page by page; for a large body the extra calls
+/// cost more than they save (`docs/performance.md`, "Write size").
+pub(in crate::engine) const SMALL_WRITE_MAX: usize = 4 << 10;
+
+/// Writes every byte of `chunks` to `file` from offset `at`, in blocks of `block` bytes
+/// (`WRITE_MAX` or `SMALL_WRITE_MAX`; `pwritev`: the file's cursor neither used nor moved).
+/// Returns the offset after the last byte.
 pub(in crate::engine) fn write_all_at(
     file: &std::fs::File,
     chunks: &[Bytes],
     at: u64,
+    block: usize,
 ) -> io::Result<u64> {
-    write_blocks(chunks, at, |slices, at| {
+    write_blocks(chunks, at, block as u64, |slices, at| {
         rustix::io::pwritev(file, slices, at).map_err(io::Error::from)
     })
 }
 
 /// Hands `write` the bytes of `chunks` from offset `at` on, a block at a time: at most
-/// `WRITE_MAX` bytes that never cross a multiple of `WRITE_MAX`. A short write is continued
-/// where it stopped; an interrupted one is repeated.
+/// `block` bytes that never cross a multiple of `block`. A short write is continued where it
+/// stopped; an interrupted one is repeated.
 fn write_blocks(
     chunks: &[Bytes],
     mut at: u64,
+    block: u64,
     mut write: impl FnMut(&[IoSlice<'_>], u64) -> io::Result<usize>,
 ) -> io::Result<u64> {
-    const BLOCK: u64 = WRITE_MAX as u64;
     // The next byte to write: chunks[index][skip].
     let (mut index, mut skip) = (0, 0);
     let mut slices = Vec::new();
@@ -83,7 +90,7 @@ fn write_blocks(
         if index == chunks.len() {
             return Ok(at);
         }
-        let mut room = (BLOCK - at % BLOCK) as usize;
+        let mut room = (block - at % block) as usize;
         slices.clear();
         let (mut i, mut s) = (index, skip);
         while room > 0 && i < chunks.len() {
@@ -350,7 +357,7 @@ fn write_loop(
         for chunk in &batch {
             hashers.update(chunk);
         }
-        at = write_all_at(&file, &batch, at)?;
+        at = write_all_at(&file, &batch, at, WRITE_MAX)?;
     }
     Ok((hashers, file))
 }
@@ -373,7 +380,7 @@ mod tests {
         let mut file = vec![0u8; start as usize];
         let mut calls = Vec::new();
         let (mut short, mut interrupted) = (true, true);
-        let end = write_blocks(&chunks, start, |slices, at| {
+        let end = write_blocks(&chunks, start, B as u64, |slices, at| {
             let len: usize = slices.iter().map(|s| s.len()).sum();
             calls.push((at, len));
             if calls.len() == 2 && std::mem::take(&mut interrupted) {
@@ -408,9 +415,9 @@ mod tests {
             );
         }
         // Nothing to write: no call at all.
-        let nothing = write_blocks(&[Bytes::new()], 7, |_, _| unreachable!()).unwrap();
+        let nothing = write_blocks(&[Bytes::new()], 7, B as u64, |_, _| unreachable!()).unwrap();
         assert_eq!(nothing, 7);
-        let refused = write_blocks(&chunks, 0, |_, _| Ok(0)).unwrap_err();
+        let refused = write_blocks(&chunks, 0, B as u64, |_, _| Ok(0)).unwrap_err();
         assert_eq!(refused.kind(), io::ErrorKind::WriteZero);
     }
 
