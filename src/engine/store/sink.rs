@@ -2,8 +2,9 @@
 //! to `INLINE_MAX`) is kept in memory and stored whole by a file thread (`engine::files`);
 //! large or unknown-size bodies go to one writer thread per file, which hashes and writes while
 //! the async thread keeps receiving. Chunks travel as reference-counted `Bytes` and are written
-//! with positional vectored writes (`write_all_at`, in blocks of `WRITE_MAX`): no copy between
-//! the socket buffer and the kernel's page cache. The disk space of a body of known length is
+//! with positional vectored writes (`write_all_at`, in blocks of `WRITE_MAX`, or of
+//! `SMALL_WRITE_MAX` for a body kept in memory): no copy between the socket buffer and the
+//! kernel's page cache. The disk space of a body of known length is
 //! reserved before its first byte is written (`sys::reserve`). The writer thread also creates
 //! the file and reserves its space, while the async thread waits for it without blocking: the
 //! async thread never makes a call that changes the file system (`docs/performance.md`).
