@@ -204,6 +204,48 @@ fn sigterm_still_writes_the_report_files() {
     assert!(md.contains("| cancelled | next.bin | cancelled |"), "{md}");
 }
 
+/// A body of at most 1 MiB is restarted, never resumed, so it is received in memory: while it
+/// arrives and after it is stopped, nothing of it is on disk.
+#[test]
+fn a_small_body_stopped_midway_leaves_nothing_on_disk() {
+    // Past the old in-memory limit (256 KiB), within the resume threshold (1 MiB).
+    let s = FaultServer::start([(
+        "/small.bin",
+        Route::always(Reply::ok(body(900_000, 8)).trickle(16_384, Duration::from_millis(50))),
+    )]);
+    let ws = Workspace::new();
+    let child = Running::start(
+        dl_std(&ws)
+            .args(["fetch", "--json", "--progress", "ndjson", "--dir", OUT])
+            .arg(s.url("/small.bin")),
+    );
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            child
+                .stderr()
+                .lines()
+                .any(|l| l.contains("\"progress\"") && !l.contains("\"bytes\":0,"))
+        }),
+        "part of the body arrived\n{}",
+        child.stderr()
+    );
+    let on_disk = || -> Vec<String> {
+        std::fs::read_dir(ws.out())
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(on_disk(), Vec::<String>::new(), "nothing on disk mid-body");
+    child.send("TERM");
+    let done = child.finish();
+    assert_eq!(done.code, Some(143), "{}", done.stderr);
+    assert_eq!(done.summary().files[0].status, Status::Cancelled);
+    assert_eq!(on_disk(), Vec::<String>::new(), "nothing left behind");
+}
+
 /// Issue 29: a cancelled file reports the bytes its `.part` keeps for the next run (as last
 /// reported, and never more than the disk holds), not 0.
 #[test]

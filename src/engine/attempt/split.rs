@@ -430,7 +430,6 @@ impl Destination for PieceDest<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::store::WRITE_MAX;
 
     #[test]
     fn the_writer_stores_chunks_longer_than_one_write_in_place_and_marks_them_written() {

@@ -4,10 +4,10 @@
 //! the async thread keeps receiving. Chunks travel as reference-counted `Bytes` and are written
 //! with positional vectored writes (`write_all_at`, in blocks of `WRITE_MAX`, or of
 //! `SMALL_WRITE_MAX` for a body kept in memory): no copy between the socket buffer and the
-//! kernel's page cache. The disk space of a body of known length is
-//! reserved before its first byte is written (`sys::reserve`). The writer thread also creates
-//! the file and reserves its space, while the async thread waits for it without blocking: the
-//! async thread never makes a call that changes the file system (`docs/performance.md`).
+//! kernel's page cache. The disk space of a body of known length is reserved before its first
+//! byte is written (`sys::reserve`). The writer thread also creates the file and reserves its
+//! space, while the async thread waits for it without blocking: the async thread never makes a
+//! call that changes the file system (`docs/performance.md`).
 
 use super::sys::{Open, open_locked, reserve};
 use crate::checksum::Hashers;
@@ -369,19 +369,25 @@ mod tests {
 
     #[test]
     fn writes_stay_inside_one_block_and_go_on_after_short_and_interrupted_ones() {
-        const B: usize = WRITE_MAX;
-        let body: Vec<u8> = (0..3 * B + 1234).map(|i| (i % 251) as u8).collect();
+        for block in [WRITE_MAX, SMALL_WRITE_MAX] {
+            check_blocks(block);
+        }
+    }
+
+    /// `write_blocks` in blocks of `b` bytes, through chunks that straddle them.
+    fn check_blocks(b: usize) {
+        let body: Vec<u8> = (0..3 * b + 1234).map(|i| (i % 251) as u8).collect();
         // Chunks smaller and larger than a block, and empty ones, at an unaligned offset.
-        let cuts = [0, 0, 100, 100 + B + 5, 2 * B + 7, 2 * B + 8, body.len()];
+        let cuts = [0, 0, 100, 100 + b + 5, 2 * b + 7, 2 * b + 8, body.len()];
         let chunks: Vec<Bytes> = cuts
             .windows(2)
             .map(|w| Bytes::copy_from_slice(&body[w[0]..w[1]]))
             .collect();
-        let start = 3 * B as u64 - 10;
+        let start = 3 * b as u64 - 10;
         let mut file = vec![0u8; start as usize];
         let mut calls = Vec::new();
         let (mut short, mut interrupted) = (true, true);
-        let end = write_blocks(&chunks, start, B as u64, |slices, at| {
+        let end = write_blocks(&chunks, start, b as u64, |slices, at| {
             let len: usize = slices.iter().map(|s| s.len()).sum();
             calls.push((at, len));
             if calls.len() == 2 && std::mem::take(&mut interrupted) {
@@ -407,18 +413,18 @@ mod tests {
         assert_eq!(&file[start as usize..], &body[..]);
         assert!(!short && !interrupted);
         for (at, len) in calls {
-            let block = at / B as u64;
-            assert!(len > 0 && len <= B, "{len}");
+            let block = at / b as u64;
+            assert!(len > 0 && len <= b, "{len}");
             assert_eq!(
-                (at + len as u64 - 1) / B as u64,
+                (at + len as u64 - 1) / b as u64,
                 block,
                 "{at}+{len} crosses a block"
             );
         }
         // Nothing to write: no call at all.
-        let nothing = write_blocks(&[Bytes::new()], 7, B as u64, |_, _| unreachable!()).unwrap();
+        let nothing = write_blocks(&[Bytes::new()], 7, b as u64, |_, _| unreachable!()).unwrap();
         assert_eq!(nothing, 7);
-        let refused = write_blocks(&chunks, 0, B as u64, |_, _| Ok(0)).unwrap_err();
+        let refused = write_blocks(&chunks, 0, b as u64, |_, _| Ok(0)).unwrap_err();
         assert_eq!(refused.kind(), io::ErrorKind::WriteZero);
     }
 
